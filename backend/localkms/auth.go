@@ -1,0 +1,368 @@
+package localkms
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// TC3-HMAC-SHA256 verification (kms-api.md §1.2–1.3).
+
+const (
+	tc3Algorithm      = "TC3-HMAC-SHA256"
+	tc3Terminator     = "tc3_request"
+	unsignedPayload   = "UNSIGNED-PAYLOAD"
+	maxClockSkew      = 300 * time.Second // allowed |server time − X-TC-Timestamp|
+	maxSigningKeys    = 4096              // entries in the derived-key cache before it is reset
+	authPrefix        = tc3Algorithm + " Credential="
+	authSignedHeaders = "/" + tc3Terminator + ", SignedHeaders="
+	authSignature     = ", Signature="
+)
+
+// authHeader is a parsed Authorization header. Parsing accepts exactly the
+// strings matched by
+//
+//	^TC3-HMAC-SHA256 Credential=([^/]+)/(\d{4}-\d{2}-\d{2})/([^/]+)/tc3_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$
+type authHeader struct {
+	secretID      string
+	date          string
+	service       string
+	signedHeaders string
+	signature     string
+}
+
+// parseAuthorization parses an Authorization header without regular expressions.
+func parseAuthorization(s string) (authHeader, bool) {
+	a, ok := parseAuthFields(s)
+	if !ok {
+		return authHeader{}, false
+	}
+	return a, true
+}
+
+func parseAuthFields(s string) (authHeader, bool) {
+	var a authHeader
+	if !strings.HasPrefix(s, authPrefix) {
+		return a, false
+	}
+	rest := s[len(authPrefix):]
+	i := strings.IndexByte(rest, '/')
+	if i <= 0 {
+		return a, false
+	}
+	a.secretID, rest = rest[:i], rest[i+1:]
+	if len(rest) < 11 || rest[10] != '/' || !isDate(rest[:10]) {
+		return a, false
+	}
+	a.date, rest = rest[:10], rest[11:]
+	i = strings.IndexByte(rest, '/')
+	if i <= 0 {
+		return a, false
+	}
+	a.service, rest = rest[:i], rest[i:]
+	if !strings.HasPrefix(rest, authSignedHeaders) {
+		return a, false
+	}
+	rest = rest[len(authSignedHeaders):]
+	i = 0
+	for i < len(rest) && isSignedHeaderChar(rest[i]) {
+		i++
+	}
+	if i == 0 {
+		return a, false
+	}
+	a.signedHeaders, rest = rest[:i], rest[i:]
+	if !strings.HasPrefix(rest, authSignature) {
+		return a, false
+	}
+	rest = rest[len(authSignature):]
+	if len(rest) != 64 {
+		return a, false
+	}
+	for j := 0; j < len(rest); j++ {
+		c := rest[j]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return a, false
+		}
+	}
+	a.signature = rest
+	return a, true
+}
+
+func isDate(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if i == 4 || i == 7 {
+			if c != '-' {
+				return false
+			}
+		} else if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return len(s) == 10
+}
+
+func isSignedHeaderChar(c byte) bool {
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == ';' || c == '-'
+}
+
+// signingKeyCache caches kSigning per (SecretId, date, service); a credential's
+// SecretKey never changes, so the SecretId identifies the secret.
+type signingKeyCache struct {
+	mu sync.RWMutex
+	m  map[string][]byte
+}
+
+func (c *signingKeyCache) get(secretID, secretKey, date, service string) []byte {
+	id := secretID + "\x00" + date + "\x00" + service
+	c.mu.RLock()
+	k, ok := c.m[id]
+	c.mu.RUnlock()
+	if ok {
+		return k
+	}
+	k = deriveSigningKey(secretKey, date, service)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxSigningKeys {
+		c.m = make(map[string][]byte)
+	}
+	c.m[id] = k
+	c.mu.Unlock()
+	return k
+}
+
+func (c *signingKeyCache) forget(secretID string) {
+	prefix := secretID + "\x00"
+	c.mu.Lock()
+	for k := range c.m {
+		if strings.HasPrefix(k, prefix) {
+			delete(c.m, k)
+		}
+	}
+	c.mu.Unlock()
+}
+
+func hmacSHA256(key []byte, msg string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(msg))
+	return m.Sum(nil)
+}
+
+// deriveSigningKey computes kSigning = HMAC(HMAC(HMAC("TC3"+SecretKey, date), service), "tc3_request").
+func deriveSigningKey(secretKey, date, service string) []byte {
+	kDate := hmacSHA256([]byte("TC3"+secretKey), date)
+	kService := hmacSHA256(kDate, service)
+	return hmacSHA256(kService, tc3Terminator)
+}
+
+// signInput is what the signature covers, gathered from a request.
+type signInput struct {
+	method      string
+	rawQuery    string
+	header      http.Header
+	host        string
+	payloadHash string // lowercase hex
+	timestamp   string
+	date        string
+	service     string
+	signed      []string // signed header names, in the order given
+}
+
+// canonicalRequest builds the canonical request string for host h.
+func (in *signInput) canonicalRequest(h string) []byte {
+	b := make([]byte, 0, 256)
+	b = append(b, in.method...)
+	b = append(b, "\n/\n"...)
+	b = append(b, in.rawQuery...)
+	b = append(b, '\n')
+	for _, name := range in.signed {
+		var v string
+		if name == "host" {
+			v = h
+		} else {
+			v = in.header.Get(name)
+		}
+		b = append(b, name...)
+		b = append(b, ':')
+		b = append(b, strings.ToLower(strings.TrimSpace(v))...)
+		b = append(b, '\n')
+	}
+	b = append(b, '\n')
+	for i, name := range in.signed {
+		if i > 0 {
+			b = append(b, ';')
+		}
+		b = append(b, name...)
+	}
+	b = append(b, '\n')
+	b = append(b, in.payloadHash...)
+	return b
+}
+
+// stringToSign builds the string to sign for host h.
+func (in *signInput) stringToSign(h string) string {
+	sum := sha256.Sum256(in.canonicalRequest(h))
+	var sb strings.Builder
+	sb.Grow(len(tc3Algorithm) + len(in.timestamp) + len(in.date) + len(in.service) + len(tc3Terminator) + 64 + 8)
+	sb.WriteString(tc3Algorithm)
+	sb.WriteByte('\n')
+	sb.WriteString(in.timestamp)
+	sb.WriteByte('\n')
+	sb.WriteString(in.date)
+	sb.WriteByte('/')
+	sb.WriteString(in.service)
+	sb.WriteByte('/')
+	sb.WriteString(tc3Terminator)
+	sb.WriteByte('\n')
+	var hexSum [64]byte
+	hex.Encode(hexSum[:], sum[:])
+	sb.Write(hexSum[:])
+	return sb.String()
+}
+
+// signature computes the hex signature for host h with signing key k.
+func (in *signInput) signature(k []byte, h string) []byte {
+	mac := hmac.New(sha256.New, k)
+	mac.Write([]byte(in.stringToSign(h)))
+	var out [64]byte
+	hex.Encode(out[:], mac.Sum(nil))
+	return out[:]
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// hostWithoutPort strips a trailing ":port" (keeping IPv6 brackets).
+func hostWithoutPort(h string) (string, bool) {
+	i := strings.LastIndexByte(h, ':')
+	if i < 0 || strings.LastIndexByte(h, ']') > i {
+		return h, false
+	}
+	if _, err := strconv.ParseUint(h[i+1:], 10, 16); err != nil {
+		return h, false
+	}
+	return h[:i], true
+}
+
+// authResult is the caller identified by a verified signature.
+type authResult struct {
+	cred *credential
+}
+
+// authenticate verifies the TC3 signature of a request. now is the wall clock used
+// for the ±5 minute window; credential expiry uses the server's clock.
+func (s *Server) authenticate(method, host, rawQuery string, header http.Header, body []byte) (authResult, *apiError) {
+	var res authResult
+	authz := header.Get("Authorization")
+	a, ok := parseAuthorization(authz)
+	if !ok {
+		if authz == "" {
+			return res, apiErr(codeInvalidAuthorization,
+				"The Authorization header is missing; requests must be signed with TC3-HMAC-SHA256.",
+				"请求头缺少 Authorization，请使用 TC3-HMAC-SHA256 签名。")
+		}
+		return res, apiErr(codeInvalidAuthorization,
+			"The Authorization header is malformed; only TC3-HMAC-SHA256 is supported.",
+			"Authorization 请求头格式错误，仅支持 TC3-HMAC-SHA256。")
+	}
+	signed := strings.Split(a.signedHeaders, ";")
+	hasCT, hasHost := false, false
+	for _, n := range signed {
+		switch n {
+		case "":
+			return res, apiErr(codeInvalidAuthorization, "SignedHeaders contains an empty name.", "SignedHeaders 含有空的请求头名。")
+		case "content-type":
+			hasCT = true
+		case "host":
+			hasHost = true
+		}
+	}
+	if !hasCT || !hasHost {
+		return res, apiErr(codeInvalidAuthorization,
+			"SignedHeaders must include content-type and host.",
+			"SignedHeaders 必须包含 content-type 和 host。")
+	}
+	tsText := header.Get("X-TC-Timestamp")
+	if tsText == "" {
+		return res, errMissingParam("X-TC-Timestamp")
+	}
+	ts, err := strconv.ParseInt(tsText, 10, 64)
+	if err != nil {
+		return res, errInvalidParam("X-TC-Timestamp", "must be Unix seconds", "必须是 Unix 时间戳（秒）")
+	}
+
+	cred, state := s.lookupCredential(a.secretID)
+	switch state {
+	case credUnknown:
+		return res, apiErr(codeSecretIDNotFound,
+			"The SecretId is not found, please ensure that your SecretId is correct.",
+			"SecretId 不存在，请输入正确的密钥。")
+	case credExpired:
+		return res, apiErr(codeSecretIDNotFound,
+			"The temporary SecretId has expired; obtain new temporary credentials.",
+			"临时密钥已过期，请重新获取临时密钥。")
+	}
+	token := header.Get("X-TC-Token")
+	if cred.Token != "" {
+		if token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(cred.Token)) != 1 {
+			return res, apiErr(codeTokenFailure,
+				"The X-TC-Token is missing or does not match the temporary SecretId.",
+				"X-TC-Token 缺失或与临时密钥不匹配。")
+		}
+	} else if token != "" {
+		return res, apiErr(codeTokenFailure,
+			"An X-TC-Token was sent with a permanent SecretId.",
+			"永久密钥不应携带 X-TC-Token。")
+	}
+
+	wall := time.Now()
+	if d := wall.Sub(time.Unix(ts, 0)); d > maxClockSkew || d < -maxClockSkew {
+		return res, apiErr(codeSignatureExpire,
+			"Signature expired. Timestamp and server time cannot differ by more than five minutes.",
+			"签名过期。Timestamp 和服务器时间相差不得超过五分钟。")
+	}
+	if a.date != time.Unix(ts, 0).UTC().Format(time.DateOnly) {
+		return res, errSignatureFailure()
+	}
+
+	in := signInput{
+		method:    method,
+		rawQuery:  rawQuery,
+		header:    header,
+		timestamp: tsText,
+		date:      a.date,
+		service:   a.service,
+		signed:    signed,
+	}
+	if header.Get("X-TC-Content-SHA256") == unsignedPayload {
+		in.payloadHash = sha256Hex([]byte(unsignedPayload))
+	} else {
+		in.payloadHash = sha256Hex(body)
+	}
+	k := s.sigKeys.get(cred.SecretID, cred.SecretKey, a.date, a.service)
+	want := []byte(a.signature)
+	if subtle.ConstantTimeCompare(in.signature(k, host), want) == 1 {
+		return authResult{cred: cred}, nil
+	}
+	if bare, ok := hostWithoutPort(host); ok {
+		if subtle.ConstantTimeCompare(in.signature(k, bare), want) == 1 {
+			return authResult{cred: cred}, nil
+		}
+	}
+	return res, errSignatureFailure()
+}
+
+func errSignatureFailure() *apiError {
+	return apiErr(codeSignatureFailure,
+		"The provided credentials could not be validated. Please check your signature is correct.",
+		"请求签名验证失败，请检查您的签名计算是否正确。")
+}

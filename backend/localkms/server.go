@@ -1,0 +1,537 @@
+package localkms
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Options configures a [Server]. Only DataDir is required.
+type Options struct {
+	// DataDir holds the database (localkms.db) and, with the file master key,
+	// master.key. It is created with mode 0700 if missing.
+	DataDir string
+	// Region is used when a request carries no X-TC-Region (default "ap-guangzhou",
+	// or the first of Regions when Regions is set). It must be one of Regions.
+	Region string
+	// Regions is the GetRegions answer and the set of regions requests may name;
+	// any other region is answered with UnsupportedRegion. Default: DefaultRegions.
+	Regions []string
+	// Uin is the account's numeric UIN, reported as CreatorUin and in ResourceId
+	// (default "100000000001").
+	Uin string
+	// AppID is the account's numeric AppId (default "1250000000"); informational.
+	AppID string
+	// AcceptEnvCredentials also accepts the pair in TENCENTCLOUD_SECRET_ID and
+	// TENCENTCLOUD_SECRET_KEY, read once by Open and never stored.
+	AcceptEnvCredentials bool
+	// MasterKey selects where the at-rest master key lives (default MasterKeyAuto).
+	MasterKey MasterKeyMode
+	// Now is the service clock: key creation and deletion dates, rotation, import
+	// and temporary-credential expiry. Default time.Now. The ±5 minute window of
+	// request signatures is always checked against the real wall clock, because
+	// clients sign with theirs.
+	Now func() time.Time
+	// Logger receives one line per request (action, code, latency, request id,
+	// region) and the startup line naming the master key location; never secrets or
+	// plaintext. Nil discards.
+	Logger *slog.Logger
+}
+
+// DefaultRegions is the default GetRegions answer.
+var DefaultRegions = []string{
+	"ap-guangzhou", "ap-shanghai", "ap-beijing", "ap-chengdu", "ap-chongqing", "ap-nanjing",
+	"ap-hongkong", "ap-singapore", "ap-bangkok", "ap-jakarta", "ap-seoul", "ap-tokyo",
+	"ap-mumbai", "eu-frankfurt", "na-siliconvalley", "na-ashburn", "sa-saopaulo",
+}
+
+// Defaults of Options.
+const (
+	DefaultRegion = "ap-guangzhou"
+	DefaultUin    = "100000000001"
+	DefaultAppID  = "1250000000"
+)
+
+// Request limits.
+const (
+	maxRequestBody  = 1 << 20  // bytes of a POST body (larger: RequestSizeLimitExceeded)
+	maxRequestQuery = 32 << 10 // bytes of a GET query string (the documented GET limit)
+	kmsVersion      = "2019-01-18"
+	stsVersion      = "2018-08-13"
+)
+
+// Server is a local Tencent Cloud KMS. It is safe for concurrent use.
+type Server struct {
+	now       func() time.Time
+	log       *slog.Logger
+	uin       uint64
+	regions   []string
+	regionSet map[string]bool
+	region    string
+	dataDir   string
+	store     *store
+
+	// writeMu serialises state changes: check, persist (fsync), publish.
+	writeMu sync.Mutex
+	seq     uint64 // creation order of keys; guarded by writeMu
+
+	// mu guards the maps; snapshots in them are immutable.
+	mu      sync.RWMutex
+	keys    map[string]*key
+	aliases map[string]string // aliasIndex(region, alias) → KeyId
+	creds   map[string]*credential
+
+	sigKeys signingKeyCache
+	closed  atomic.Bool
+}
+
+// Open opens (creating if needed) the local KMS in opts.DataDir.
+func Open(opts Options) (*Server, error) {
+	if opts.DataDir == "" {
+		return nil, newError(CodeInvalidOptions, nil, "DataDir is required")
+	}
+	dir, err := filepath.Abs(opts.DataDir)
+	if err != nil {
+		return nil, newError(CodeInvalidOptions, err, "resolve DataDir")
+	}
+	s := &Server{
+		now:     opts.Now,
+		log:     opts.Logger,
+		dataDir: dir,
+		keys:    make(map[string]*key),
+		aliases: make(map[string]string),
+		creds:   make(map[string]*credential),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if err := s.setAccount(opts); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, newError(CodeDataDir, err, "create data dir")
+	}
+	db, recorded, err := openDB(filepath.Join(dir, dbFileName))
+	if err != nil {
+		return nil, err
+	}
+	mk, source, err := loadMasterKey(dir, opts.MasterKey, recorded)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	st, err := newStore(db, mk, source, recorded)
+	wipe(mk)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.store = st
+	if err := s.loadState(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if opts.AcceptEnvCredentials {
+		id, secret := os.Getenv("TENCENTCLOUD_SECRET_ID"), os.Getenv("TENCENTCLOUD_SECRET_KEY")
+		if id != "" && secret != "" {
+			s.creds[id] = &credential{Name: "environment", SecretID: id, SecretKey: secret, Kind: kindEnvironment, CreatedAt: s.nowUnix()}
+		}
+	}
+	where := "a 0600 file " + filepath.Join(dir, masterKeyFileName)
+	if source == sourceKeychain {
+		where = "the OS keychain (service " + keychainService + ")"
+	}
+	s.log.Info("localkms: opened data dir "+dir+"; master key in "+where,
+		slog.String("data_dir", dir), slog.String("master_key", source), slog.Int("keys", len(s.keys)))
+	return s, nil
+}
+
+func (s *Server) setAccount(opts Options) error {
+	uin := opts.Uin
+	if uin == "" {
+		uin = DefaultUin
+	}
+	n, err := strconv.ParseUint(uin, 10, 64)
+	if err != nil || n == 0 {
+		return newError(CodeInvalidOptions, nil, "Uin %q is not a positive integer", uin)
+	}
+	s.uin = n
+	appID := opts.AppID
+	if appID == "" {
+		appID = DefaultAppID
+	}
+	if _, err := strconv.ParseUint(appID, 10, 64); err != nil {
+		return newError(CodeInvalidOptions, nil, "AppID %q is not an integer", appID)
+	}
+	s.regions = slices.Clone(opts.Regions)
+	if len(s.regions) == 0 {
+		s.regions = slices.Clone(DefaultRegions)
+	}
+	s.regionSet = make(map[string]bool, len(s.regions))
+	for _, r := range s.regions {
+		if r == "" {
+			return newError(CodeInvalidOptions, nil, "Regions contains an empty name")
+		}
+		s.regionSet[r] = true
+	}
+	s.region = opts.Region
+	if s.region == "" {
+		s.region = DefaultRegion
+		if len(opts.Regions) > 0 {
+			s.region = opts.Regions[0]
+		}
+	}
+	if !s.regionSet[s.region] {
+		return newError(CodeInvalidOptions, nil, "Region %q is not one of Regions", s.region)
+	}
+	return nil
+}
+
+func (s *Server) loadState() error {
+	recs, creds, err := s.store.load()
+	if err != nil {
+		return err
+	}
+	for _, r := range recs {
+		k, err := newKey(*r)
+		if err != nil {
+			return newError(CodeCorrupt, err, "load key")
+		}
+		s.keys[r.KeyID] = k
+		s.aliases[aliasIndex(r.Region, r.Alias)] = r.KeyID
+		s.seq = max(s.seq, r.Seq)
+	}
+	now := s.nowUnix()
+	var expired []string
+	for _, c := range creds {
+		if c.Kind == kindTemporary && now >= c.Expiry {
+			expired = append(expired, c.SecretID)
+			continue
+		}
+		s.creds[c.SecretID] = c
+	}
+	if len(expired) > 0 {
+		if err := s.store.commit(write{delCreds: expired}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close closes the database. Requests after Close are answered with InternalError.
+func (s *Server) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	err := s.store.db.Close()
+	s.mu.Lock()
+	for _, k := range s.keys {
+		for i := range k.rec.Versions {
+			wipe(k.rec.Versions[i].Material)
+		}
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return newError(CodeStorage, err, "close database")
+	}
+	return nil
+}
+
+func (s *Server) nowUnix() int64 { return s.now().Unix() }
+
+func (s *Server) logInternal(op string, err error) {
+	s.log.Error("localkms: internal error", slog.String("op", op), slog.String("error", err.Error()))
+}
+
+// ServeHTTP serves the API on path "/" (POST with a JSON body, or GET with a
+// flattened query). Other paths get 404 and other methods 405; every API answer,
+// including errors, is HTTP 200.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var body []byte
+	if r.Body != nil {
+		var err error
+		body, err = io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+		if err != nil {
+			http.Error(w, "read request body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+	}
+	host := r.Host
+	if host == "" {
+		host = r.URL.Host
+	}
+	status, hdr, out := s.handleHTTP(r.Context(), r.Method, host, r.URL.Path, r.URL.RawQuery, r.Header, body)
+	for k, v := range hdr {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(status)
+	w.Write(out)
+}
+
+// Transport returns an http.RoundTripper that serves requests in process with the
+// same handler as ServeHTTP, including signature verification, without a socket.
+// It is safe for concurrent use. Hand it to an SDK client with WithHttpTransport.
+func (s *Server) Transport() http.RoundTripper { return transport{s: s} }
+
+type transport struct{ s *Server }
+
+// RoundTrip implements http.RoundTripper.
+func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		var err error
+		body, err = io.ReadAll(io.LimitReader(req.Body, maxRequestBody+1))
+		req.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("localkms transport: read request body: %w", err)
+		}
+	}
+	if err := req.Context().Err(); err != nil {
+		return nil, err
+	}
+	host := req.Host
+	if host == "" {
+		host = req.URL.Host
+	}
+	status, hdr, out := t.s.handleHTTP(req.Context(), req.Method, host, req.URL.Path, req.URL.RawQuery, req.Header, body)
+	return &http.Response{
+		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
+		StatusCode:    status,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        hdr,
+		Body:          io.NopCloser(bytes.NewReader(out)),
+		ContentLength: int64(len(out)),
+		Request:       req,
+	}, nil
+}
+
+var jsonHeader = []string{"application/json"}
+
+// handleHTTP is the whole request pipeline shared by ServeHTTP and Transport.
+func (s *Server) handleHTTP(ctx context.Context, method, host, path, rawQuery string, header http.Header, body []byte) (int, http.Header, []byte) {
+	if path != "/" && path != "" {
+		return http.StatusNotFound, http.Header{"Content-Type": {"text/plain; charset=utf-8"}}, []byte("404 page not found: the local KMS serves only /\n")
+	}
+	if method != http.MethodPost && method != http.MethodGet {
+		return http.StatusMethodNotAllowed, http.Header{"Allow": {"GET, POST"}, "Content-Type": {"text/plain; charset=utf-8"}}, []byte("405 method not allowed: use POST or GET\n")
+	}
+	start := time.Now()
+	c := &call{
+		ctx:       ctx,
+		action:    header.Get("X-TC-Action"),
+		english:   header.Get("X-TC-Language") == "en-US",
+		requestID: uuid.NewString(),
+	}
+	result, ae := s.dispatch(c, method, host, rawQuery, header, body)
+	var out []byte
+	code := "OK"
+	if ae == nil {
+		payload, err := json.Marshal(result)
+		if err != nil || len(payload) < 2 || payload[0] != '{' {
+			s.logInternal("encode response", fmt.Errorf("marshal %T: %v", result, err))
+			ae = errInternal()
+		} else {
+			out = envelope(payload, c.requestID)
+		}
+	}
+	if ae != nil {
+		code = ae.code
+		out = errorEnvelope(ae, c.english, c.requestID)
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "localkms request",
+		slog.String("action", c.action),
+		slog.String("code", code),
+		slog.Duration("latency", time.Since(start)),
+		slog.String("request_id", c.requestID),
+		slog.String("region", c.region))
+	return http.StatusOK, http.Header{"Content-Type": jsonHeader}, out
+}
+
+// envelope wraps a marshalled output object as {"Response":{...,"RequestId":id}}.
+func envelope(payload []byte, requestID string) []byte {
+	out := make([]byte, 0, len(payload)+len(requestID)+32)
+	out = append(out, `{"Response":`...)
+	if len(payload) == 2 {
+		out = append(out, `{"RequestId":"`...)
+	} else {
+		out = append(out, payload[:len(payload)-1]...)
+		out = append(out, `,"RequestId":"`...)
+	}
+	out = append(out, requestID...)
+	return append(out, `"}}`...)
+}
+
+func errorEnvelope(ae *apiError, english bool, requestID string) []byte {
+	type errBody struct {
+		Code    string `json:"Code"`
+		Message string `json:"Message"`
+	}
+	type resp struct {
+		Error     errBody `json:"Error"`
+		RequestID string  `json:"RequestId"`
+	}
+	b, _ := json.Marshal(struct {
+		Response resp `json:"Response"`
+	}{resp{errBody{ae.code, ae.message(english)}, requestID}})
+	return b
+}
+
+// call is the per-request context handed to actions.
+type call struct {
+	ctx       context.Context
+	action    string
+	region    string
+	english   bool
+	requestID string
+	cred      *credential
+}
+
+// decodeFunc fills an action's fields from the request.
+type decodeFunc func(fs []field) *apiError
+
+type actionSpec struct {
+	run func(s *Server, c *call, dec decodeFunc) (any, *apiError)
+}
+
+// act adapts a typed action handler to the dispatch table.
+func act[P any, PP interface {
+	*P
+	params
+}](fn func(s *Server, c *call, p *P) (any, *apiError)) actionSpec {
+	return actionSpec{run: func(s *Server, c *call, dec decodeFunc) (any, *apiError) {
+		var p P
+		if e := dec(PP(&p).fields()); e != nil {
+			return nil, e
+		}
+		return fn(s, c, &p)
+	}}
+}
+
+var (
+	kmsActions map[string]actionSpec
+	stsActions map[string]actionSpec
+)
+
+func init() {
+	kmsActions = map[string]actionSpec{
+		"CreateKey":                 act(actCreateKey),
+		"DescribeKey":               act(actDescribeKey),
+		"DescribeKeys":              act(actDescribeKeys),
+		"ListKeys":                  act(actListKeys),
+		"ListKeyDetail":             act(actListKeyDetail),
+		"UpdateAlias":               act(actUpdateAlias),
+		"UpdateKeyDescription":      act(actUpdateKeyDescription),
+		"EnableKey":                 act(actEnableKey),
+		"EnableKeys":                act(actEnableKeys),
+		"DisableKey":                act(actDisableKey),
+		"DisableKeys":               act(actDisableKeys),
+		"ScheduleKeyDeletion":       act(actScheduleKeyDeletion),
+		"CancelKeyDeletion":         act(actCancelKeyDeletion),
+		"ArchiveKey":                act(actArchiveKey),
+		"CancelKeyArchive":          act(actCancelKeyArchive),
+		"EnableKeyRotation":         act(actEnableKeyRotation),
+		"DisableKeyRotation":        act(actDisableKeyRotation),
+		"GetKeyRotationStatus":      act(actGetKeyRotationStatus),
+		"Encrypt":                   act(actEncrypt),
+		"Decrypt":                   act(actDecrypt),
+		"ReEncrypt":                 act(actReEncrypt),
+		"GenerateDataKey":           act(actGenerateDataKey),
+		"GenerateRandom":            act(actGenerateRandom),
+		"GetServiceStatus":          act(actGetServiceStatus),
+		"GetRegions":                act(actGetRegions),
+		"ListAlgorithms":            act(actListAlgorithms),
+		"GetPublicKey":              act(actGetPublicKey),
+		"AsymmetricRsaDecrypt":      act(actAsymmetricRsaDecrypt),
+		"AsymmetricSm2Decrypt":      act(actAsymmetricSm2Decrypt),
+		"SignByAsymmetricKey":       act(actSignByAsymmetricKey),
+		"VerifyByAsymmetricKey":     act(actVerifyByAsymmetricKey),
+		"GetParametersForImport":    act(actGetParametersForImport),
+		"ImportKeyMaterial":         act(actImportKeyMaterial),
+		"DeleteImportedKeyMaterial": act(actDeleteImportedKeyMaterial),
+	}
+	stsActions = map[string]actionSpec{
+		"AssumeRole": act(actAssumeRole),
+	}
+}
+
+// dispatch authenticates, routes and runs one request.
+func (s *Server) dispatch(c *call, method, host, rawQuery string, header http.Header, body []byte) (any, *apiError) {
+	if s.closed.Load() {
+		return nil, apiErr(codeInternalError, "The local KMS has been shut down.", "本地 KMS 已关闭。")
+	}
+	if len(body) > maxRequestBody || len(rawQuery) > maxRequestQuery {
+		return nil, apiErr(codeRequestSizeLimitExceeded,
+			fmt.Sprintf("The request exceeds the size limit (%d bytes for POST bodies, %d bytes for GET queries).", maxRequestBody, maxRequestQuery),
+			fmt.Sprintf("请求包超过大小限制（POST 请求体 %d 字节，GET 查询串 %d 字节）。", maxRequestBody, maxRequestQuery))
+	}
+	auth, ae := s.authenticate(method, host, rawQuery, header, body)
+	if ae != nil {
+		return nil, ae
+	}
+	c.cred = auth.cred
+	if c.action == "" {
+		return nil, errMissingParam("Action")
+	}
+	version := header.Get("X-TC-Version")
+	var table map[string]actionSpec
+	switch version {
+	case "":
+		return nil, errMissingParam("Version")
+	case kmsVersion:
+		table = kmsActions
+	case stsVersion:
+		table = stsActions
+	default:
+		return nil, apiErr(codeNoSuchVersion,
+			fmt.Sprintf("The API version %q does not exist; the local KMS serves KMS %s and STS %s.", truncate(version, 32), kmsVersion, stsVersion),
+			fmt.Sprintf("接口版本 %q 不存在；本地 KMS 支持 KMS %s 和 STS %s。", truncate(version, 32), kmsVersion, stsVersion))
+	}
+	spec, ok := table[c.action]
+	if !ok {
+		return nil, apiErr(codeInvalidAction,
+			fmt.Sprintf("The action %q does not exist in API version %s.", truncate(c.action, 64), version),
+			fmt.Sprintf("接口 %q 在版本 %s 中不存在。", truncate(c.action, 64), version))
+	}
+	c.region = header.Get("X-TC-Region")
+	if c.region == "" {
+		c.region = s.region
+	}
+	if version == kmsVersion && !s.regionSet[c.region] {
+		return nil, apiErr(codeUnsupportedRegion,
+			fmt.Sprintf("The region %q is not supported by this local KMS.", truncate(c.region, 64)),
+			fmt.Sprintf("本地 KMS 不支持地域 %q。", truncate(c.region, 64)))
+	}
+	var dec decodeFunc
+	if method == http.MethodGet {
+		dec = func(fs []field) *apiError { return decodeQueryParams(rawQuery, fs) }
+	} else {
+		if ct := header.Get("Content-Type"); ct != "application/json" {
+			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+				return nil, errInvalidParam("Content-Type", "must be application/json for POST requests", "POST 请求必须使用 application/json")
+			}
+		}
+		dec = func(fs []field) *apiError { return decodeJSONParams(body, fs) }
+	}
+	return spec.run(s, c, dec)
+}

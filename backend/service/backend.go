@@ -1,0 +1,50 @@
+package service
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Deps is everything the services need from their host (the desktop shell or kmsctl).
+type Deps struct {
+	// Context ends when the host shuts down.
+	Context context.Context
+	// Gate opens when startup is done (OpenGate() for kmsctl).
+	Gate Gate
+	Log  *slog.Logger
+	// Connector reaches the current KMS.
+	Connector *Connector
+	Events    Events
+	Dialogs   Dialogs
+	Desktop   Desktop
+	Info      AppInfo
+	// Quit ends the app (nil in kmsctl).
+	Quit func()
+	// Started is when the process started.
+	Started time.Time
+}
+
+// Backend is the set of services the desktop app binds.
+type Backend struct {
+	Keys *KeyService
+	Text *TextService
+	App  *AppService
+}
+
+// New builds the services from deps.
+func New(d Deps) *Backend {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Backend{
+		Keys: NewKeyService(d.Context, d.Gate, d.Log, d.Connector, d.Dialogs),
+		Text: NewTextService(d.Context, d.Gate, d.Log, d.Connector, d.Dialogs, d.Desktop),
+		App:  NewAppService(d.Context, d.Gate, d.Log, d.Info, d.Events, d.Quit, d.Started),
+	}
+}
+
+// Bindings returns the services to hand to Wails' Bind.
+func (b *Backend) Bindings() []any {
+	return []any{b.Keys, b.Text, b.App}
+}

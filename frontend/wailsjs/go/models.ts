@@ -1,0 +1,444 @@
+export namespace kms {
+	
+	export class Algorithm {
+	    keyUsage: string;
+	    algorithm: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Algorithm(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.keyUsage = source["keyUsage"];
+	        this.algorithm = source["algorithm"];
+	    }
+	}
+	export class Algorithms {
+	    symmetric: Algorithm[];
+	    asymmetricDecrypt: Algorithm[];
+	    asymmetricSign: Algorithm[];
+	
+	    static createFrom(source: any = {}) {
+	        return new Algorithms(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.symmetric = this.convertValues(source["symmetric"], Algorithm);
+	        this.asymmetricDecrypt = this.convertValues(source["asymmetricDecrypt"], Algorithm);
+	        this.asymmetricSign = this.convertValues(source["asymmetricSign"], Algorithm);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class CreateKeyInput {
+	    alias: string;
+	    description: string;
+	    usage: string;
+	    tags: {[key: string]: string};
+	
+	    static createFrom(source: any = {}) {
+	        return new CreateKeyInput(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.alias = source["alias"];
+	        this.description = source["description"];
+	        this.usage = source["usage"];
+	        this.tags = source["tags"];
+	    }
+	}
+	export class Key {
+	    keyId: string;
+	    alias: string;
+	    description: string;
+	    keyState: string;
+	    keyUsage: string;
+	    origin: string;
+	    owner: string;
+	    createTime: number;
+	    rotationEnabled: boolean;
+	    nextRotateTime: number;
+	    deletionDate: number;
+	    validTo: number;
+	    resourceId: string;
+	    creatorUin: number;
+	    complianceType: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new Key(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.keyId = source["keyId"];
+	        this.alias = source["alias"];
+	        this.description = source["description"];
+	        this.keyState = source["keyState"];
+	        this.keyUsage = source["keyUsage"];
+	        this.origin = source["origin"];
+	        this.owner = source["owner"];
+	        this.createTime = source["createTime"];
+	        this.rotationEnabled = source["rotationEnabled"];
+	        this.nextRotateTime = source["nextRotateTime"];
+	        this.deletionDate = source["deletionDate"];
+	        this.validTo = source["validTo"];
+	        this.resourceId = source["resourceId"];
+	        this.creatorUin = source["creatorUin"];
+	        this.complianceType = source["complianceType"];
+	    }
+	}
+	export class KeyPage {
+	    keys: Key[];
+	    total: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new KeyPage(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.keys = this.convertValues(source["keys"], Key);
+	        this.total = source["total"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class ListOptions {
+	    offset: number;
+	    limit: number;
+	    search: string;
+	    state: number;
+	    usage: string;
+	    orderAscending: boolean;
+	    origin: string;
+	    tags: {[key: string]: string[]};
+	
+	    static createFrom(source: any = {}) {
+	        return new ListOptions(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.offset = source["offset"];
+	        this.limit = source["limit"];
+	        this.search = source["search"];
+	        this.state = source["state"];
+	        this.usage = source["usage"];
+	        this.orderAscending = source["orderAscending"];
+	        this.origin = source["origin"];
+	        this.tags = source["tags"];
+	    }
+	}
+	export class PublicKey {
+	    keyId: string;
+	    der: string;
+	    pem: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new PublicKey(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.keyId = source["keyId"];
+	        this.der = source["der"];
+	        this.pem = source["pem"];
+	    }
+	}
+
+}
+
+export namespace service {
+	
+	export class AppInfo {
+	    name: string;
+	    version: string;
+	    goVersion: string;
+	    platform: string;
+	    configDir: string;
+	    logFile: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new AppInfo(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name = source["name"];
+	        this.version = source["version"];
+	        this.goVersion = source["goVersion"];
+	        this.platform = source["platform"];
+	        this.configDir = source["configDir"];
+	        this.logFile = source["logFile"];
+	    }
+	}
+	export class ContextPair {
+	    key: string;
+	    value: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new ContextPair(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.key = source["key"];
+	        this.value = source["value"];
+	    }
+	}
+	export class OpenedBlob {
+	    path: string;
+	    blob: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new OpenedBlob(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.path = source["path"];
+	        this.blob = source["blob"];
+	    }
+	}
+	export class Window {
+	    width: number;
+	    height: number;
+	    x: number;
+	    y: number;
+	    maximised: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new Window(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.width = source["width"];
+	        this.height = source["height"];
+	        this.x = source["x"];
+	        this.y = source["y"];
+	        this.maximised = source["maximised"];
+	    }
+	}
+	export class Preferences {
+	    language: string;
+	    theme: string;
+	    outputDir: string;
+	    lastKeyId: string;
+	    overwrite: string;
+	    window: Window;
+	
+	    static createFrom(source: any = {}) {
+	        return new Preferences(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.language = source["language"];
+	        this.theme = source["theme"];
+	        this.outputDir = source["outputDir"];
+	        this.lastKeyId = source["lastKeyId"];
+	        this.overwrite = source["overwrite"];
+	        this.window = this.convertValues(source["window"], Window);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class SignInput {
+	    keyId: string;
+	    algorithm: string;
+	    message: string;
+	    file: string;
+	    signature: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new SignInput(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.keyId = source["keyId"];
+	        this.algorithm = source["algorithm"];
+	        this.message = source["message"];
+	        this.file = source["file"];
+	        this.signature = source["signature"];
+	    }
+	}
+	export class SignResult {
+	    signature: string;
+	    messageType: string;
+	    digest: string;
+	    file: string;
+	    valid: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new SignResult(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.signature = source["signature"];
+	        this.messageType = source["messageType"];
+	        this.digest = source["digest"];
+	        this.file = source["file"];
+	        this.valid = source["valid"];
+	    }
+	}
+	export class TextDecryptInput {
+	    blob: string;
+	    context: ContextPair[];
+	
+	    static createFrom(source: any = {}) {
+	        return new TextDecryptInput(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.blob = source["blob"];
+	        this.context = this.convertValues(source["context"], ContextPair);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class TextDecryptResult {
+	    keyId: string;
+	    text: string;
+	    isText: boolean;
+	    base64: string;
+	    bytes: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new TextDecryptResult(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.keyId = source["keyId"];
+	        this.text = source["text"];
+	        this.isText = source["isText"];
+	        this.base64 = source["base64"];
+	        this.bytes = source["bytes"];
+	    }
+	}
+	export class TextEncryptInput {
+	    keyId: string;
+	    text: string;
+	    isBase64: boolean;
+	    context: ContextPair[];
+	
+	    static createFrom(source: any = {}) {
+	        return new TextEncryptInput(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.keyId = source["keyId"];
+	        this.text = source["text"];
+	        this.isBase64 = source["isBase64"];
+	        this.context = this.convertValues(source["context"], ContextPair);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class TextEncryptResult {
+	    blob: string;
+	    keyId: string;
+	    bytes: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new TextEncryptResult(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.blob = source["blob"];
+	        this.keyId = source["keyId"];
+	        this.bytes = source["bytes"];
+	    }
+	}
+
+}
+

@@ -1,0 +1,184 @@
+// Command kmsdesk is KMS Desk, a desktop app for Tencent Cloud KMS: manage keys,
+// encrypt and decrypt text, drop files and folders on the window to encrypt them.
+//
+// main.go wires the Wails options and binds the services; app.go owns the lifecycle.
+// These two files are the only ones that import Wails.
+package main
+
+import (
+	"embed"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/wailsapp/wails/v2"
+	"github.com/wailsapp/wails/v2/pkg/options"
+	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
+	"github.com/wailsapp/wails/v2/pkg/options/linux"
+	"github.com/wailsapp/wails/v2/pkg/options/windows"
+
+	"github.com/kmsdesk/kmsdesk/backend/applog"
+	"github.com/kmsdesk/kmsdesk/backend/service"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// processStart is taken as early as Go allows, for the startup-time measurement.
+var processStart = time.Now()
+
+// singleInstanceID identifies KMS Desk for the single-instance lock.
+const singleInstanceID = "com.kmsdesk.app.8f1c2d9e"
+
+//go:embed all:frontend/dist
+var assets embed.FS
+
+//go:embed build/appicon.png
+var icon []byte
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	files, done, code := parseArgs(args, stdout, stderr)
+	if done {
+		return code
+	}
+	// The Wails bindings generator runs this binary (built with -tags bindings) to read
+	// the bound methods; it needs no display and marks the run with "tsoutputtype".
+	_, generatingBindings := os.LookupEnv("tsoutputtype")
+	if msg := displayProblem(runtime.GOOS, os.Getenv); msg != "" && !generatingBindings {
+		fmt.Fprintln(stderr, msg)
+		return 3
+	}
+	dirs, err := service.DefaultDirs()
+	if err != nil {
+		fmt.Fprintln(stderr, "kmsdesk:", err)
+		return 1
+	}
+	log, logPath, closeLog, err := openLog(dirs.Logs, generatingBindings, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "kmsdesk:", err)
+		return 1
+	}
+	defer closeLog()
+	log.Info("starting", "version", version, "platform", runtime.GOOS+"/"+runtime.GOARCH)
+
+	app := NewApp(AppConfig{Version: version, Dirs: dirs, Log: log, LogFile: logPath, LaunchFiles: files})
+	prefs := app.InitialPreferences()
+	width, height := 1280, 800
+	if w := prefs.Window; w.Width >= 900 && w.Height >= 600 {
+		width, height = w.Width, w.Height
+	}
+	startState := options.Normal
+	if prefs.Window.Maximised {
+		startState = options.Maximised
+	}
+
+	err = wails.Run(&options.App{
+		Title:            "KMS Desk",
+		Width:            width,
+		Height:           height,
+		MinWidth:         900,
+		MinHeight:        600,
+		WindowStartState: startState,
+		AssetServer:      &assetserver.Options{Assets: assets},
+		BackgroundColour: &options.RGBA{R: 246, G: 247, B: 249, A: 255},
+		OnStartup:        app.startup,
+		OnDomReady:       app.domReady,
+		OnBeforeClose:    app.beforeClose,
+		OnShutdown:       app.shutdown,
+		Bind:             app.Bindings(),
+		ErrorFormatter:   service.FormatError,
+		SingleInstanceLock: &options.SingleInstanceLock{
+			UniqueId:               singleInstanceID,
+			OnSecondInstanceLaunch: app.secondInstance,
+		},
+		DragAndDrop: &options.DragAndDrop{
+			EnableFileDrop: true,
+			// DisableWebViewDrop must stay false: on Linux it removes the webview as a
+			// drop destination and no file drop arrives at all (wails#3563).
+			DisableWebViewDrop: false,
+		},
+		EnableDefaultContextMenu: false,
+		Linux: &linux.Options{
+			Icon:             icon,
+			ProgramName:      "kmsdesk",
+			WebviewGpuPolicy: linux.WebviewGpuPolicyOnDemand,
+		},
+		Windows: &windows.Options{
+			WebviewIsTransparent: false,
+			DisableWindowIcon:    false,
+		},
+	})
+	if err != nil {
+		log.Error("wails run", "err", err)
+		fmt.Fprintln(stderr, "kmsdesk:", err)
+		return 1
+	}
+	return 0
+}
+
+// openLog opens the rotated log file (and mirrors it to stderr in development builds).
+// The bindings generator gets a discarded log, so generating bindings writes no files.
+func openLog(dir string, discard bool, stderr io.Writer) (*slog.Logger, string, func(), error) {
+	if discard {
+		return slog.New(slog.DiscardHandler), "", func() {}, nil
+	}
+	f, err := applog.OpenFile(dir, 0, 0)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	var also io.Writer
+	if version == "dev" {
+		also = stderr
+	}
+	return applog.New(f, also, slog.LevelInfo), f.Path(), func() { f.Close() }, nil
+}
+
+// devFlags are the flags a Wails dev build accepts, with a value each; they are not files.
+var devFlags = map[string]bool{"-devserver": true, "-assetdir": true, "-frontenddevserverurl": true, "-loglevel": true}
+
+// parseArgs handles --version/--help and returns the files to open. done reports that
+// the process should exit with code.
+func parseArgs(args []string, stdout, stderr io.Writer) (files []string, done bool, code int) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--version" || a == "-version" || a == "-v":
+			fmt.Fprintln(stdout, "kmsdesk", version)
+			return nil, true, 0
+		case a == "--help" || a == "-help" || a == "-h":
+			fmt.Fprintln(stdout, "Usage: kmsdesk [FILE...]\n\nKMS Desk: Tencent Cloud KMS keys, text and file encryption.\nFiles given are opened in the Files view (.kmsenc files to decrypt, others to encrypt).\n  --version  print the version")
+			return nil, true, 0
+		case devFlags[strings.SplitN(a, "=", 2)[0]]:
+			if !strings.Contains(a, "=") {
+				i++
+			}
+		case strings.HasPrefix(a, "-"):
+			fmt.Fprintf(stderr, "kmsdesk: unknown option %s (try --help)\n", a)
+			return nil, true, 2
+		default:
+			files = append(files, a)
+		}
+	}
+	return files, false, 0
+}
+
+// displayProblem explains, on Linux, that there is no display to open the window on.
+func displayProblem(goos string, getenv func(string) string) string {
+	if goos != "linux" || getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != "" {
+		return ""
+	}
+	return `kmsdesk: no graphical display found (neither DISPLAY nor WAYLAND_DISPLAY is set).
+KMS Desk is a desktop app and needs a desktop session to open its window.
+  - On a desktop: start it from the applications menu, or from a terminal inside the session.
+  - On a server or over SSH: run it under a virtual display, e.g.
+        xvfb-run -a kmsdesk
+    (Debian/Ubuntu: apt-get install xvfb), or use the command-line tool 'kmsctl' instead.`
+}

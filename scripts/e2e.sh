@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# e2e.sh: browser end-to-end tests. The real frontend (frontend/dist) runs in headless
+# Chromium (Debian's /usr/bin/chromium through playwright-core) against the real Go
+# backend: the app built with -tags dev serves the UI and the bindings on a local port
+# (the window itself opens on a private Xvfb display), with a fresh KMSDESK_HOME, so the
+# embedded local KMS starts empty.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export PATH="$ROOT/.bin:$PATH"
+source scripts/lib.sh
+ART=$ROOT/build/test-artifacts
+mkdir -p "$ART" build/bin
+
+echo "==> e2e: building frontend and the dev-tagged app"
+(cd frontend && npm run build --silent >/dev/null)
+go build -tags dev,webkit2_41 -o build/bin/kmsdesk-dev .
+
+work=$(mktemp -d)
+APP_PID="" XVFB_PID=""
+cleanup() { stop "$APP_PID" "$XVFB_PID"; rm -rf "$work"; }
+trap cleanup EXIT
+
+start_xvfb
+PORT=$(free_port)
+KMSDESK_HOME="$work/home" ./build/bin/kmsdesk-dev -devserver "127.0.0.1:$PORT" -assetdir frontend/dist -loglevel Warning \
+  >"$ART/e2e-app.log" 2>&1 &
+APP_PID=$!
+wait_http "http://127.0.0.1:$PORT/" 90
+
+echo "==> e2e: running Playwright tests"
+KMSDESK_E2E_URL="http://127.0.0.1:$PORT/" KMSDESK_E2E_ARTIFACTS="$ART" KMSDESK_E2E_WORK="$work" \
+  timeout 600 node --test --test-concurrency=1 --test-reporter=spec frontend/e2e/
