@@ -13,6 +13,7 @@ import (
 
 	"github.com/wailsapp/wails/v2/pkg/options"
 
+	"github.com/kmsdesk/kmsdesk/backend/credentials"
 	"github.com/kmsdesk/kmsdesk/backend/localkms"
 	"github.com/kmsdesk/kmsdesk/backend/service"
 )
@@ -43,12 +44,20 @@ type App struct {
 }
 
 // NewApp builds the app and its services; nothing is started until Wails calls startup.
-func NewApp(cfg AppConfig) *App {
+func NewApp(cfg AppConfig) (*App, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &App{cfg: cfg, log: cfg.Log, shell: &shell{log: cfg.Log}, rootCtx: ctx, cancel: cancel,
 		startupDone: make(chan struct{}), local: &embeddedKMS{}}
-	conn := service.NewConnector(localResolver, a.local)
+	// The profile store reads profiles.json only; the keychain is touched when a
+	// secret is needed, so a slow or locked keychain never delays the window.
+	store, err := credentials.Open(credentials.Options{ConfigDir: cfg.Dirs.Config, RecoverCorrupt: true})
+	if err != nil {
+		cancel()
+		return nil, fmt.Errorf("open profiles: %w", err)
+	}
+	conn := service.NewConnector(service.ProfileResolver(store), a.local)
 	a.backend = service.New(service.Deps{
+		Profiles:  store,
 		Context:   ctx,
 		Gate:      a.startupDone,
 		Log:       cfg.Log,
@@ -60,12 +69,7 @@ func NewApp(cfg AppConfig) *App {
 		Quit:      a.quit,
 		Started:   processStart,
 	})
-	return a
-}
-
-// localResolver connects to the embedded local KMS.
-func localResolver(context.Context) (service.Connection, error) {
-	return service.Connection{Profile: "local", Kind: service.KindLocal, Region: "ap-guangzhou", Language: "en-US"}, nil
+	return a, nil
 }
 
 // Bindings are the services the frontend may call.

@@ -57,6 +57,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 3
 	}
 	dirs, err := service.DefaultDirs()
+	if generatingBindings {
+		// Reading the bound methods must not create the user's files.
+		tmp, terr := os.MkdirTemp("", "kmsdesk-bindings-")
+		if terr == nil {
+			defer os.RemoveAll(tmp)
+		}
+		dirs, err = service.Dirs{Config: tmp, LocalKMS: tmp, Logs: tmp}, terr
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "kmsdesk:", err)
 		return 1
@@ -69,7 +77,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer closeLog()
 	log.Info("starting", "version", version, "platform", runtime.GOOS+"/"+runtime.GOARCH)
 
-	app := NewApp(AppConfig{Version: version, Dirs: dirs, Log: log, LogFile: logPath, LaunchFiles: files})
+	app, err := NewApp(AppConfig{Version: version, Dirs: dirs, Log: log, LogFile: logPath, LaunchFiles: files})
+	if err != nil {
+		log.Error("start", "err", err)
+		fmt.Fprintln(stderr, "kmsdesk:", err)
+		return 1
+	}
 	prefs := app.InitialPreferences()
 	width, height := 1280, 800
 	if w := prefs.Window; w.Width >= 900 && w.Height >= 600 {

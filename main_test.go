@@ -64,7 +64,11 @@ func TestRunExplainsAMissingDisplay(t *testing.T) {
 func newTestApp(t *testing.T) *App {
 	t.Helper()
 	dirs := service.Dirs{Config: t.TempDir()}
-	return NewApp(AppConfig{Version: "test", Dirs: dirs, Log: slog.New(slog.DiscardHandler)})
+	a, err := NewApp(AppConfig{Version: "test", Dirs: dirs, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
 
 func TestFileDropAcceptsNativeAndJSPayloads(t *testing.T) {

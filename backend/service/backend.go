@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/kmsdesk/kmsdesk/backend/credentials"
 )
 
 // Deps is everything the services need from their host (the desktop shell or kmsctl).
@@ -23,13 +25,16 @@ type Deps struct {
 	Quit func()
 	// Started is when the process started.
 	Started time.Time
+	// Profiles is the profile store (nil: no SettingsService).
+	Profiles *credentials.Store
 }
 
 // Backend is the set of services the desktop app binds.
 type Backend struct {
-	Keys *KeyService
-	Text *TextService
-	App  *AppService
+	Keys     *KeyService
+	Text     *TextService
+	App      *AppService
+	Settings *SettingsService
 }
 
 // New builds the services from deps.
@@ -37,14 +42,22 @@ func New(d Deps) *Backend {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Backend{
+	b := &Backend{
 		Keys: NewKeyService(d.Context, d.Gate, d.Log, d.Connector, d.Dialogs),
 		Text: NewTextService(d.Context, d.Gate, d.Log, d.Connector, d.Dialogs, d.Desktop),
 		App:  NewAppService(d.Context, d.Gate, d.Log, d.Info, d.Events, d.Quit, d.Started),
 	}
+	if d.Profiles != nil {
+		b.Settings = NewSettingsService(d.Context, d.Gate, d.Log, d.Connector, d.Profiles, d.Dialogs, d.Events)
+	}
+	return b
 }
 
 // Bindings returns the services to hand to Wails' Bind.
 func (b *Backend) Bindings() []any {
-	return []any{b.Keys, b.Text, b.App}
+	out := []any{b.Keys, b.Text, b.App}
+	if b.Settings != nil {
+		out = append(out, b.Settings)
+	}
+	return out
 }

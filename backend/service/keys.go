@@ -50,6 +50,38 @@ func validateDescription(d string) error {
 	return nil
 }
 
+var keyIDRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// Resolve finds a key by KeyId or by exact alias.
+func (s *KeyService) Resolve(ref string) (kms.Key, error) {
+	ref = strings.TrimSpace(ref)
+	if keyIDRE.MatchString(ref) {
+		return s.Describe(ref)
+	}
+	if ref == "" {
+		return kms.Key{}, s.logErr("Resolve", invalid("no key given"))
+	}
+	var found kms.Key
+	err := s.withKMS("Resolve", func(ctx context.Context, c *kms.Client) error {
+		for offset := 0; ; offset += 200 {
+			page, err := c.ListKeys(ctx, kms.ListOptions{Search: ref, Offset: offset, Limit: 200})
+			if err != nil {
+				return err
+			}
+			for _, k := range page.Keys {
+				if k.Alias == ref {
+					found = k
+					return nil
+				}
+			}
+			if offset+len(page.Keys) >= page.Total || len(page.Keys) == 0 {
+				return &kms.Error{Code: "ResourceUnavailable.CmkNotFound", Message: fmt.Sprintf("no key with KeyId or alias %q", ref)}
+			}
+		}
+	})
+	return found, err
+}
+
 // List returns one page of keys matching the filters.
 func (s *KeyService) List(opts kms.ListOptions) (kms.KeyPage, error) {
 	var page kms.KeyPage

@@ -41,6 +41,9 @@ func newRootCmd() *cobra.Command {
 	root.AddCommand(
 		newVersionCmd(),
 		newLocalCmd(g),
+		newKeysCmd(g),
+		newTextCmd(g),
+		newProfileCmd(g),
 	)
 	return root
 }
@@ -61,14 +64,14 @@ func main() {
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		var ec interface{ ExitCode() int }
-		code := 1
-		if errors.As(err, &ec) {
-			code = ec.ExitCode()
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.msg != "" {
+				fmt.Fprintln(os.Stderr, "kmsctl:", ee.msg)
+			}
+			os.Exit(ee.code)
 		}
-		if err.Error() != "" {
-			fmt.Fprintln(os.Stderr, "kmsctl:", err)
-		}
-		os.Exit(code)
+		printErr(os.Stderr, "", err)
+		os.Exit(1)
 	}
 }
