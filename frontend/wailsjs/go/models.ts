@@ -1,3 +1,157 @@
+export namespace credentials {
+	
+	export class ImportResult {
+	    imported: string[];
+	    replaced: string[];
+	    skipped: string[];
+	    renamed: {[key: string]: string};
+	    conflicts: string[];
+	
+	    static createFrom(source: any = {}) {
+	        return new ImportResult(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.imported = source["imported"];
+	        this.replaced = source["replaced"];
+	        this.skipped = source["skipped"];
+	        this.renamed = source["renamed"];
+	        this.conflicts = source["conflicts"];
+	    }
+	}
+	export class TempInfo {
+	    roleArn?: string;
+	    roleSessionName?: string;
+	    durationSeconds?: number;
+	    // Go type: time
+	    expiry: any;
+	    hasCredentials: boolean;
+	    secondsLeft: number;
+	    storage?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new TempInfo(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.roleArn = source["roleArn"];
+	        this.roleSessionName = source["roleSessionName"];
+	        this.durationSeconds = source["durationSeconds"];
+	        this.expiry = this.convertValues(source["expiry"], null);
+	        this.hasCredentials = source["hasCredentials"];
+	        this.secondsLeft = source["secondsLeft"];
+	        this.storage = source["storage"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Profile {
+	    name: string;
+	    kind: string;
+	    region: string;
+	    endpoint: string;
+	    secretIdMasked: string;
+	    timeoutSeconds: number;
+	    language: string;
+	    hasSecret: boolean;
+	    secretStorage: string;
+	    sessionOnly: boolean;
+	    temporary?: TempInfo;
+	
+	    static createFrom(source: any = {}) {
+	        return new Profile(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name = source["name"];
+	        this.kind = source["kind"];
+	        this.region = source["region"];
+	        this.endpoint = source["endpoint"];
+	        this.secretIdMasked = source["secretIdMasked"];
+	        this.timeoutSeconds = source["timeoutSeconds"];
+	        this.language = source["language"];
+	        this.hasSecret = source["hasSecret"];
+	        this.secretStorage = source["secretStorage"];
+	        this.sessionOnly = source["sessionOnly"];
+	        this.temporary = this.convertValues(source["temporary"], TempInfo);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class Region {
+	    id: string;
+	    nameZh: string;
+	    nameEn: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Region(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.nameZh = source["nameZh"];
+	        this.nameEn = source["nameEn"];
+	    }
+	}
+	export class Status {
+	    available: boolean;
+	    backend: string;
+	    code?: string;
+	    message?: string;
+	    hint?: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Status(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.available = source["available"];
+	        this.backend = source["backend"];
+	        this.code = source["code"];
+	        this.message = source["message"];
+	        this.hint = source["hint"];
+	    }
+	}
+
+}
+
 export namespace kms {
 	
 	export class Algorithm {
@@ -295,6 +449,40 @@ export namespace service {
 		    return a;
 		}
 	}
+	export class ProfileInput {
+	    profile: credentials.Profile;
+	    secretId: string;
+	    secretKey: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new ProfileInput(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.profile = this.convertValues(source["profile"], credentials.Profile);
+	        this.secretId = source["secretId"];
+	        this.secretKey = source["secretKey"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
 	export class SignInput {
 	    keyId: string;
 	    algorithm: string;
@@ -333,6 +521,50 @@ export namespace service {
 	        this.digest = source["digest"];
 	        this.file = source["file"];
 	        this.valid = source["valid"];
+	    }
+	}
+	export class TemporaryInput {
+	    name: string;
+	    secretId: string;
+	    secretKey: string;
+	    token: string;
+	    expiry: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new TemporaryInput(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.name = source["name"];
+	        this.secretId = source["secretId"];
+	        this.secretKey = source["secretKey"];
+	        this.token = source["token"];
+	        this.expiry = source["expiry"];
+	    }
+	}
+	export class TestResult {
+	    ok: boolean;
+	    code: string;
+	    message: string;
+	    latencyMs: number;
+	    keyCount: number;
+	    region: string;
+	    serviceEnabled: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new TestResult(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.ok = source["ok"];
+	        this.code = source["code"];
+	        this.message = source["message"];
+	        this.latencyMs = source["latencyMs"];
+	        this.keyCount = source["keyCount"];
+	        this.region = source["region"];
+	        this.serviceEnabled = source["serviceEnabled"];
 	    }
 	}
 	export class TextDecryptInput {

@@ -17,6 +17,8 @@ export function PublicKey(arg1:string):Promise<kms.PublicKey>;
 
 export function Regions():Promise<Array<string>>;
 
+export function Resolve(arg1:string):Promise<kms.Key>;
+
 export function SavePublicKey(arg1:string):Promise<string>;
 
 export function ScheduleDeletion(arg1:string,arg2:number,arg3:string):Promise<kms.Key>;

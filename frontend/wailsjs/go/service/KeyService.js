@@ -30,6 +30,10 @@ export function Regions() {
   return window['go']['service']['KeyService']['Regions']();
 }
 
+export function Resolve(arg1) {
+  return window['go']['service']['KeyService']['Resolve'](arg1);
+}
+
 export function SavePublicKey(arg1) {
   return window['go']['service']['KeyService']['SavePublicKey'](arg1);
 }
