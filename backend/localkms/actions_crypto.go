@@ -149,6 +149,14 @@ type encryptResult struct {
 	KeyID          string `json:"KeyId"`
 }
 
+func (r *encryptResult) appendJSON(b []byte) []byte {
+	b = append(b, `{"CiphertextBlob":"`...)
+	b = append(b, r.CiphertextBlob...)
+	b = append(b, `","KeyId":"`...)
+	b = append(b, r.KeyID...)
+	return append(b, `"}`...)
+}
+
 func actEncrypt(s *Server, c *call, p *encryptParams) (any, *apiError) {
 	plain, err := base64.StdEncoding.DecodeString(p.Plaintext)
 	if err != nil || len(plain) > maxBlobPlain {
@@ -193,6 +201,14 @@ func (p *decryptParams) fields() []field {
 type decryptResult struct {
 	KeyID     string `json:"KeyId"`
 	Plaintext string `json:"Plaintext"`
+}
+
+func (r *decryptResult) appendJSON(b []byte) []byte {
+	b = append(b, `{"KeyId":"`...)
+	b = append(b, r.KeyID...)
+	b = append(b, `","Plaintext":"`...)
+	b = append(b, r.Plaintext...)
+	return append(b, `"}`...)
 }
 
 func actDecrypt(s *Server, c *call, p *decryptParams) (any, *apiError) {
@@ -304,6 +320,16 @@ type generateDataKeyResult struct {
 	KeyID          string `json:"KeyId"`
 	Plaintext      string `json:"Plaintext"`
 	CiphertextBlob string `json:"CiphertextBlob"`
+}
+
+func (r *generateDataKeyResult) appendJSON(b []byte) []byte {
+	b = append(b, `{"KeyId":"`...)
+	b = append(b, r.KeyID...)
+	b = append(b, `","Plaintext":"`...)
+	b = append(b, r.Plaintext...)
+	b = append(b, `","CiphertextBlob":"`...)
+	b = append(b, r.CiphertextBlob...)
+	return append(b, `"}`...)
 }
 
 func actGenerateDataKey(s *Server, c *call, p *generateDataKeyParams) (any, *apiError) {

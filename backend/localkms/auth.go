@@ -2,10 +2,15 @@ package localkms
 
 import (
 	"crypto/hmac"
+	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"encoding/hex"
+	"hash"
 	"net/http"
+	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -184,9 +189,12 @@ func (in *signInput) canonicalRequest(h string) []byte {
 	b = append(b, '\n')
 	for _, name := range in.signed {
 		var v string
-		if name == "host" {
+		switch name {
+		case "host":
 			v = h
-		} else {
+		case "content-type":
+			v = in.header.Get("Content-Type") // canonical key: no allocation
+		default:
 			v = in.header.Get(name)
 		}
 		b = append(b, name...)
@@ -258,8 +266,7 @@ type authResult struct {
 	cred *credential
 }
 
-// authenticate verifies the TC3 signature of a request. now is the wall clock used
-// for the ±5 minute window; credential expiry uses the server's clock.
+// authenticate verifies the TC3-HMAC-SHA256 signature of a request.
 func (s *Server) authenticate(method, host, rawQuery string, header http.Header, body []byte) (authResult, *apiError) {
 	var res authResult
 	authz := header.Get("Authorization")
@@ -267,12 +274,12 @@ func (s *Server) authenticate(method, host, rawQuery string, header http.Header,
 	if !ok {
 		if authz == "" {
 			return res, apiErr(codeInvalidAuthorization,
-				"The Authorization header is missing; requests must be signed with TC3-HMAC-SHA256.",
-				"请求头缺少 Authorization，请使用 TC3-HMAC-SHA256 签名。")
+				"The request is not signed: send an Authorization header (TC3-HMAC-SHA256) or signature v1 parameters.",
+				"请求未签名：请使用 Authorization 请求头（TC3-HMAC-SHA256）或签名方法 v1 的参数。")
 		}
 		return res, apiErr(codeInvalidAuthorization,
-			"The Authorization header is malformed; only TC3-HMAC-SHA256 is supported.",
-			"Authorization 请求头格式错误，仅支持 TC3-HMAC-SHA256。")
+			"The Authorization header is malformed; it must be a TC3-HMAC-SHA256 authorization.",
+			"Authorization 请求头格式错误，必须为 TC3-HMAC-SHA256 签名。")
 	}
 	signed := strings.Split(a.signedHeaders, ";")
 	hasCT, hasHost := false, false
@@ -291,7 +298,7 @@ func (s *Server) authenticate(method, host, rawQuery string, header http.Header,
 			"SignedHeaders must include content-type and host.",
 			"SignedHeaders 必须包含 content-type 和 host。")
 	}
-	tsText := header.Get("X-TC-Timestamp")
+	tsText := header.Get("X-Tc-Timestamp")
 	if tsText == "" {
 		return res, errMissingParam("X-TC-Timestamp")
 	}
@@ -300,35 +307,9 @@ func (s *Server) authenticate(method, host, rawQuery string, header http.Header,
 		return res, errInvalidParam("X-TC-Timestamp", "must be Unix seconds", "必须是 Unix 时间戳（秒）")
 	}
 
-	cred, state := s.lookupCredential(a.secretID)
-	switch state {
-	case credUnknown:
-		return res, apiErr(codeSecretIDNotFound,
-			"The SecretId is not found, please ensure that your SecretId is correct.",
-			"SecretId 不存在，请输入正确的密钥。")
-	case credExpired:
-		return res, apiErr(codeSecretIDNotFound,
-			"The temporary SecretId has expired; obtain new temporary credentials.",
-			"临时密钥已过期，请重新获取临时密钥。")
-	}
-	token := header.Get("X-TC-Token")
-	if cred.Token != "" {
-		if token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(cred.Token)) != 1 {
-			return res, apiErr(codeTokenFailure,
-				"The X-TC-Token is missing or does not match the temporary SecretId.",
-				"X-TC-Token 缺失或与临时密钥不匹配。")
-		}
-	} else if token != "" {
-		return res, apiErr(codeTokenFailure,
-			"An X-TC-Token was sent with a permanent SecretId.",
-			"永久密钥不应携带 X-TC-Token。")
-	}
-
-	wall := time.Now()
-	if d := wall.Sub(time.Unix(ts, 0)); d > maxClockSkew || d < -maxClockSkew {
-		return res, apiErr(codeSignatureExpire,
-			"Signature expired. Timestamp and server time cannot differ by more than five minutes.",
-			"签名过期。Timestamp 和服务器时间相差不得超过五分钟。")
+	cred, ae := s.checkCredential(a.secretID, header.Get("X-Tc-Token"), ts)
+	if ae != nil {
+		return res, ae
 	}
 	if a.date != time.Unix(ts, 0).UTC().Format(time.DateOnly) {
 		return res, errSignatureFailure()
@@ -343,7 +324,7 @@ func (s *Server) authenticate(method, host, rawQuery string, header http.Header,
 		service:   a.service,
 		signed:    signed,
 	}
-	if header.Get("X-TC-Content-SHA256") == unsignedPayload {
+	if header.Get("X-Tc-Content-Sha256") == unsignedPayload {
 		in.payloadHash = sha256Hex([]byte(unsignedPayload))
 	} else {
 		in.payloadHash = sha256Hex(body)
@@ -357,6 +338,115 @@ func (s *Server) authenticate(method, host, rawQuery string, header http.Header,
 		if subtle.ConstantTimeCompare(in.signature(k, bare), want) == 1 {
 			return authResult{cred: cred}, nil
 		}
+	}
+	return res, errSignatureFailure()
+}
+
+// checkCredential resolves a SecretId, checks the session token of temporary
+// credentials and the ±5 minute window of the request timestamp (against the
+// wall clock: clients sign with theirs).
+func (s *Server) checkCredential(secretID, token string, ts int64) (*credential, *apiError) {
+	cred, state := s.lookupCredential(secretID)
+	switch state {
+	case credUnknown:
+		return nil, apiErr(codeSecretIDNotFound,
+			"The SecretId is not found, please ensure that your SecretId is correct.",
+			"SecretId 不存在，请输入正确的密钥。")
+	case credExpired:
+		return nil, apiErr(codeSecretIDNotFound,
+			"The temporary SecretId has expired; obtain new temporary credentials.",
+			"临时密钥已过期，请重新获取临时密钥。")
+	}
+	if cred.Token != "" {
+		if token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(cred.Token)) != 1 {
+			return nil, apiErr(codeTokenFailure,
+				"The X-TC-Token is missing or does not match the temporary SecretId.",
+				"X-TC-Token 缺失或与临时密钥不匹配。")
+		}
+	} else if token != "" {
+		return nil, apiErr(codeTokenFailure,
+			"An X-TC-Token was sent with a permanent SecretId.",
+			"永久密钥不应携带 X-TC-Token。")
+	}
+	if d := time.Since(time.Unix(ts, 0)); d > maxClockSkew || d < -maxClockSkew {
+		return nil, apiErr(codeSignatureExpire,
+			"Signature expired. Timestamp and server time cannot differ by more than five minutes.",
+			"签名过期。Timestamp 和服务器时间相差不得超过五分钟。")
+	}
+	return cred, nil
+}
+
+// Legacy signature v1 (HmacSHA1 / HmacSHA256), still used by tccli: every
+// parameter travels in the form body (POST) or the query (GET), and the string to
+// sign is METHOD + host + path + "?" + the parameters sorted by name, joined as
+// name=value with "&", values not URL-encoded.
+
+// v1CommonParams are the common parameters of signature v1; they are not action
+// parameters.
+var v1CommonParams = map[string]bool{
+	"Action": true, "Version": true, "Region": true, "Timestamp": true, "Nonce": true,
+	"SecretId": true, "SignatureMethod": true, "Signature": true, "Token": true,
+	"Language": true, "RequestClient": true,
+}
+
+// authenticateV1 verifies a signature-v1 request whose parameters are params.
+func (s *Server) authenticateV1(method, host string, params url.Values) (authResult, *apiError) {
+	var res authResult
+	secretID := params.Get("SecretId")
+	if secretID == "" {
+		return res, errMissingParam("SecretId")
+	}
+	var newHash func() hash.Hash
+	switch params.Get("SignatureMethod") {
+	case "", "HmacSHA1":
+		newHash = sha1.New
+	case "HmacSHA256":
+		newHash = sha256.New
+	default:
+		return res, errInvalidParam("SignatureMethod", "must be HmacSHA1, HmacSHA256 or (with an Authorization header) TC3-HMAC-SHA256", "取值必须为 HmacSHA1、HmacSHA256，或使用 Authorization 请求头的 TC3-HMAC-SHA256")
+	}
+	tsText := params.Get("Timestamp")
+	if tsText == "" {
+		return res, errMissingParam("Timestamp")
+	}
+	ts, err := strconv.ParseInt(tsText, 10, 64)
+	if err != nil {
+		return res, errInvalidParam("Timestamp", "must be Unix seconds", "必须是 Unix 时间戳（秒）")
+	}
+	cred, ae := s.checkCredential(secretID, params.Get("Token"), ts)
+	if ae != nil {
+		return res, ae
+	}
+	got, err := base64.StdEncoding.DecodeString(params.Get("Signature"))
+	if err != nil {
+		return res, errSignatureFailure()
+	}
+	names := make([]string, 0, len(params))
+	for k := range params {
+		if k != "Signature" {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	var query strings.Builder
+	for i, k := range names {
+		if i > 0 {
+			query.WriteByte('&')
+		}
+		query.WriteString(k)
+		query.WriteByte('=')
+		query.WriteString(params.Get(k))
+	}
+	sign := func(h string) []byte {
+		m := hmac.New(newHash, []byte(cred.SecretKey))
+		m.Write([]byte(method + h + "/?" + query.String()))
+		return m.Sum(nil)
+	}
+	if hmac.Equal(sign(host), got) {
+		return authResult{cred: cred}, nil
+	}
+	if bare, ok := hostWithoutPort(host); ok && hmac.Equal(sign(bare), got) {
+		return authResult{cred: cred}, nil
 	}
 	return res, errSignatureFailure()
 }

@@ -129,7 +129,7 @@ func TestTamperedBlob(t *testing.T) {
 			{"format version", flip(0, 4), codeInvalidCiphertext},
 			{"key version", flip(0, 8), codeInvalidCiphertext},
 			{"key id to malformed", swapKey("ZZZZZZZZ-0000-4000-8000-000000000000"), codeInvalidCiphertext},
-			{"key id one bit", flip(0, 20), codeCmkNotFound},
+			{"key id one digit", swapKey(otherDigit(a, 11)), codeCmkNotFound},
 			{"nonce", flip(1, 3), codeInvalidCiphertext},
 			{"ciphertext", flip(2, 0), codeInvalidCiphertext},
 			{"tag", flip(2, len("integrity matters")+15), codeInvalidCiphertext},
@@ -156,6 +156,17 @@ func TestTamperedBlob(t *testing.T) {
 			}
 		})
 	})
+}
+
+// otherDigit returns id with the hex digit at i replaced by a different one.
+func otherDigit(id string, i int) string {
+	b := []byte(id)
+	if b[i] == '0' {
+		b[i] = '1'
+	} else {
+		b[i] = '0'
+	}
+	return string(b)
 }
 
 func TestReEncrypt(t *testing.T) {

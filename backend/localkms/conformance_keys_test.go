@@ -84,8 +84,8 @@ func TestDescribeKey(t *testing.T) {
 		}{
 			{"found", id, "ap-guangzhou", ""},
 			{"unknown", "00000000-0000-4000-8000-000000000000", "ap-guangzhou", codeCmkNotFound},
-			{"malformed", "describe-me", "ap-guangzhou", codeInvalidKeyId()},
-			{"uppercase", strings.ToUpper(id), "ap-guangzhou", codeInvalidKeyId()},
+			{"malformed", "describe-me", "ap-guangzhou", codeInvalidKeyID},
+			{"uppercase", strings.ToUpper(id), "ap-guangzhou", codeInvalidKeyID},
 			{"other region", id, "ap-shanghai", codeCmkNotFound},
 		}
 		for _, tc := range tests {
@@ -101,8 +101,6 @@ func TestDescribeKey(t *testing.T) {
 		}
 	})
 }
-
-func codeInvalidKeyId() string { return codeInvalidKeyID }
 
 func TestDescribeKeys(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, e *env) {

@@ -94,7 +94,6 @@ const (
 	codeRequestSizeLimitExceeded = "RequestSizeLimitExceeded"
 	codeUnknownParameter         = "UnknownParameter"
 	codeUnsupportedRegion        = "UnsupportedRegion"
-	codeUnsupportedProtocol      = "UnsupportedProtocol"
 
 	codeInvalidPendingWindow = "InvalidParameter.InvalidPendingWindowInDays"
 	codeDecryptMaterialError = "InvalidParameter.DecryptMaterialError"

@@ -307,8 +307,9 @@ type rawReq struct {
 	scopeDate   string    // default the timestamp's UTC date
 	unsigned    bool      // X-TC-Content-SHA256: UNSIGNED-PAYLOAD
 	language    string
-	authz       string // replaces the Authorization header when set ("-" omits it)
-	path        string // default "/"
+	authz       string              // replaces the Authorization header when set ("-" omits it)
+	path        string              // default "/"
+	tamper      func(*http.Request) // applied after signing
 }
 
 type rawResp struct {
@@ -419,6 +420,9 @@ func (e *env) do(r rawReq) rawResp {
 	}
 	if r.language != "" {
 		req.Header.Set("X-TC-Language", r.language)
+	}
+	if r.tamper != nil {
+		r.tamper(req)
 	}
 	resp, err := e.rt.RoundTrip(req)
 	if err != nil {

@@ -73,49 +73,178 @@ func findField(fs []field, name string) *field {
 	return nil
 }
 
-// decodeJSONParams fills fs from a JSON object body. An empty body is {}.
+// decodeJSONParams fills fs from a JSON object body. An empty body is {}. The body
+// is validated once; members are then split without reflection or maps.
 func decodeJSONParams(body []byte, fs []field) *apiError {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
 		return checkRequired(fs, "")
 	}
-	if trimmed[0] != '{' {
+	if trimmed[0] != '{' || !json.Valid(trimmed) {
 		return errInvalidParam("body", "the request body must be a JSON object", "请求体必须是 JSON 对象")
 	}
 	return decodeJSONObject(trimmed, fs, "")
 }
 
+// decodeJSONObject fills fs from raw, a valid JSON value that must be an object.
 func decodeJSONObject(raw []byte, fs []field, prefix string) *apiError {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
-		name := strings.TrimSuffix(prefix, ".")
-		if name == "" {
-			name = "body"
-		}
-		return errInvalidParam(name, "must be a JSON object", "必须是 JSON 对象")
-	}
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	if len(names) > 1 {
-		slices.Sort(names)
-	}
-	for _, name := range names {
+	e := forEachMember(raw, func(name string, val []byte) *apiError {
 		f := findField(fs, name)
 		if f == nil {
 			return errUnknownParam(prefix + name)
 		}
-		if e := setJSON(f, m[name], prefix); e != nil {
-			return e
-		}
+		return setJSON(f, val, prefix)
+	})
+	if e == errStructure {
+		return errNotObject(prefix)
+	}
+	if e != nil {
+		return e
 	}
 	return checkRequired(fs, prefix)
 }
 
+// errStructure marks malformed JSON structure found while splitting a value; it
+// is replaced by a named error before it reaches the wire.
+var errStructure = &apiError{code: codeInvalidParameter, en: "malformed JSON", zh: "JSON 格式错误"}
+
+func errNotObject(prefix string) *apiError {
+	name := strings.TrimSuffix(prefix, ".")
+	if name == "" {
+		name = "body"
+	}
+	return errInvalidParam(name, "must be a JSON object", "必须是 JSON 对象")
+}
+
+// forEachMember calls fn with each member of the JSON object raw (valid JSON)
+// in document order.
+func forEachMember(raw []byte, fn func(name string, val []byte) *apiError) *apiError {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return errStructure
+	}
+	i = skipSpace(raw, i+1)
+	if i < len(raw) && raw[i] == '}' {
+		return nil
+	}
+	for i < len(raw) {
+		kEnd := endOfValue(raw, i)
+		if kEnd < 0 || raw[i] != '"' {
+			return errStructure
+		}
+		name, ok := jsonString(raw[i:kEnd])
+		if !ok {
+			return errStructure
+		}
+		i = skipSpace(raw, kEnd)
+		if i >= len(raw) || raw[i] != ':' {
+			return errStructure
+		}
+		i = skipSpace(raw, i+1)
+		vEnd := endOfValue(raw, i)
+		if vEnd < 0 {
+			return errStructure
+		}
+		if e := fn(name, raw[i:vEnd]); e != nil {
+			return e
+		}
+		i = skipSpace(raw, vEnd)
+		if i < len(raw) && raw[i] == ',' {
+			i = skipSpace(raw, i+1)
+			continue
+		}
+		return nil
+	}
+	return errStructure
+}
+
+// forEachElement calls fn with each element of the JSON array raw (valid JSON).
+func forEachElement(raw []byte, fn func(i int, val []byte) *apiError) (int, *apiError) {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '[' {
+		return 0, errStructure
+	}
+	i = skipSpace(raw, i+1)
+	if i < len(raw) && raw[i] == ']' {
+		return 0, nil
+	}
+	n := 0
+	for i < len(raw) {
+		vEnd := endOfValue(raw, i)
+		if vEnd < 0 {
+			return n, errStructure
+		}
+		if e := fn(n, raw[i:vEnd]); e != nil {
+			return n, e
+		}
+		n++
+		i = skipSpace(raw, vEnd)
+		if i < len(raw) && raw[i] == ',' {
+			i = skipSpace(raw, i+1)
+			continue
+		}
+		return n, nil
+	}
+	return n, errStructure
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// endOfValue returns the index just past the JSON value starting at b[i], or -1.
+func endOfValue(b []byte, i int) int {
+	if i >= len(b) {
+		return -1
+	}
+	switch b[i] {
+	case '"':
+		for j := i + 1; j < len(b); j++ {
+			switch b[j] {
+			case '\\':
+				j++
+			case '"':
+				return j + 1
+			}
+		}
+		return -1
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				e := endOfValue(b, j)
+				if e < 0 {
+					return -1
+				}
+				j = e - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return -1
+	}
+	j := i
+	for j < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[j])) {
+		j++
+	}
+	if j == i {
+		return -1
+	}
+	return j
+}
+
 func isJSONNull(raw []byte) bool { return string(raw) == "null" }
 
-func setJSON(f *field, raw json.RawMessage, prefix string) *apiError {
+func setJSON(f *field, raw []byte, prefix string) *apiError {
 	name := prefix + f.name
 	if isJSONNull(raw) {
 		return nil
@@ -134,42 +263,60 @@ func setJSON(f *field, raw json.RawMessage, prefix string) *apiError {
 		}
 		*f.num = &n
 	case kindStringList:
-		var elems []json.RawMessage
-		if err := json.Unmarshal(raw, &elems); err != nil {
+		if raw[0] != '[' {
 			return errInvalidParam(name, "must be an array of strings", "必须是字符串数组")
 		}
-		if len(elems) > maxListLen {
-			return errInvalidParam(name, "has too many elements", "元素过多")
-		}
-		out := make([]string, len(elems))
-		for i, e := range elems {
-			s, ok := jsonString(e)
+		var out []string
+		_, e := forEachElement(raw, func(i int, v []byte) *apiError {
+			if i >= maxListLen {
+				return errInvalidParam(name, "has too many elements", "元素过多")
+			}
+			s, ok := jsonString(v)
 			if !ok {
 				return errInvalidParam(name, "must be an array of strings", "必须是字符串数组")
 			}
-			out[i] = s
+			out = append(out, s)
+			return nil
+		})
+		if e != nil {
+			return fixListErr(e, name, "must be an array of strings", "必须是字符串数组")
 		}
 		*f.list = out
 	case kindObjectList:
-		var elems []json.RawMessage
-		if err := json.Unmarshal(raw, &elems); err != nil {
+		if raw[0] != '[' {
 			return errInvalidParam(name, "must be an array of objects", "必须是对象数组")
 		}
-		if len(elems) > maxListLen {
-			return errInvalidParam(name, "has too many elements", "元素过多")
+		var elems [][]byte
+		_, e := forEachElement(raw, func(i int, v []byte) *apiError {
+			if i >= maxListLen {
+				return errInvalidParam(name, "has too many elements", "元素过多")
+			}
+			elems = append(elems, v)
+			return nil
+		})
+		if e != nil {
+			return fixListErr(e, name, "must be an array of objects", "必须是对象数组")
 		}
 		subs := f.objects(len(elems))
-		for i, e := range elems {
+		for i, el := range elems {
 			p := name + "." + strconv.Itoa(i) + "."
-			if len(e) == 0 || e[0] != '{' {
+			if el[0] != '{' {
 				return errInvalidParam(name+"."+strconv.Itoa(i), "must be a JSON object", "必须是 JSON 对象")
 			}
-			if ae := decodeJSONObject(e, subs[i], p); ae != nil {
+			if ae := decodeJSONObject(el, subs[i], p); ae != nil {
 				return ae
 			}
 		}
 	}
 	return nil
+}
+
+// fixListErr gives structural list errors (reported without a name) one.
+func fixListErr(e *apiError, name, en, zh string) *apiError {
+	if e == errStructure {
+		return errInvalidParam(name, en, zh)
+	}
+	return e
 }
 
 // jsonString decodes a JSON string value; raw has been validated as JSON.
@@ -252,9 +399,15 @@ func decodeQueryParams(rawQuery string, fs []field) *apiError {
 	if err != nil {
 		return errInvalidParam("query", "the query string is malformed", "查询字符串格式错误")
 	}
+	return decodeQueryValues(vals, commonQueryParams, fs)
+}
+
+// decodeQueryValues fills fs from flattened parameters, skipping the names in
+// ignore (common parameters).
+func decodeQueryValues(vals url.Values, ignore map[string]bool, fs []field) *apiError {
 	root := &qnode{}
 	for k, vs := range vals {
-		if commonQueryParams[k] {
+		if ignore[k] {
 			continue
 		}
 		parts := strings.Split(k, ".")

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -52,7 +53,8 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// DefaultRegions is the default GetRegions answer.
+// DefaultRegions is the default GetRegions answer (Open copies it; treat it as
+// read-only).
 var DefaultRegions = []string{
 	"ap-guangzhou", "ap-shanghai", "ap-beijing", "ap-chengdu", "ap-chongqing", "ap-nanjing",
 	"ap-hongkong", "ap-singapore", "ap-bangkok", "ap-jakarta", "ap-seoul", "ap-tokyo",
@@ -61,12 +63,15 @@ var DefaultRegions = []string{
 
 // Defaults of Options.
 const (
+	// DefaultRegion is the region of requests without X-TC-Region.
 	DefaultRegion = "ap-guangzhou"
-	DefaultUin    = "100000000001"
-	DefaultAppID  = "1250000000"
+	// DefaultUin is the account UIN reported as CreatorUin.
+	DefaultUin = "100000000001"
+	// DefaultAppID is the account AppId.
+	DefaultAppID = "1250000000"
 )
 
-// Request limits.
+// Request limits and served API versions.
 const (
 	maxRequestBody  = 1 << 20  // bytes of a POST body (larger: RequestSizeLimitExceeded)
 	maxRequestQuery = 32 << 10 // bytes of a GET query string (the documented GET limit)
@@ -339,14 +344,16 @@ func (s *Server) handleHTTP(ctx context.Context, method, host, path, rawQuery st
 	start := time.Now()
 	c := &call{
 		ctx:       ctx,
-		action:    header.Get("X-TC-Action"),
-		english:   header.Get("X-TC-Language") == "en-US",
+		action:    header.Get("X-Tc-Action"),
+		english:   header.Get("X-Tc-Language") == "en-US",
 		requestID: uuid.NewString(),
 	}
 	result, ae := s.dispatch(c, method, host, rawQuery, header, body)
 	var out []byte
 	code := "OK"
-	if ae == nil {
+	if fast, ok := result.(jsonAppender); ok && ae == nil {
+		out = envelope(fast.appendJSON(make([]byte, 0, 256)), c.requestID)
+	} else if ae == nil {
 		payload, err := json.Marshal(result)
 		if err != nil || len(payload) < 2 || payload[0] != '{' {
 			s.logInternal("encode response", fmt.Errorf("marshal %T: %v", result, err))
@@ -366,6 +373,13 @@ func (s *Server) handleHTTP(ctx context.Context, method, host, path, rawQuery st
 		slog.String("request_id", c.requestID),
 		slog.String("region", c.region))
 	return http.StatusOK, http.Header{"Content-Type": jsonHeader}, out
+}
+
+// jsonAppender is implemented by the results of the hot actions (Encrypt,
+// Decrypt, GenerateDataKey) to skip reflection. Their string fields hold only
+// base64, UUIDs and "-k-", which never need JSON escaping.
+type jsonAppender interface {
+	appendJSON(b []byte) []byte
 }
 
 // envelope wraps a marshalled output object as {"Response":{...,"RequestId":id}}.
@@ -395,6 +409,30 @@ func errorEnvelope(ae *apiError, english bool, requestID string) []byte {
 		Response resp `json:"Response"`
 	}{resp{errBody{ae.code, ae.message(english)}, requestID}})
 	return b
+}
+
+// v1Params returns the parameters of a signature-v1 request: one without an
+// Authorization header whose form body (POST) or query (GET) carries a Signature.
+func v1Params(method string, header http.Header, rawQuery string, body []byte) (url.Values, bool) {
+	if header.Get("Authorization") != "" {
+		return nil, false
+	}
+	var raw string
+	switch method {
+	case http.MethodGet:
+		raw = rawQuery
+	case http.MethodPost:
+		mt, _, err := mime.ParseMediaType(header.Get("Content-Type"))
+		if err != nil || mt != "application/x-www-form-urlencoded" {
+			return nil, false
+		}
+		raw = string(body)
+	}
+	params, err := url.ParseQuery(raw)
+	if err != nil || params.Get("Signature") == "" {
+		return nil, false
+	}
+	return params, true
 }
 
 // call is the per-request context handed to actions.
@@ -485,15 +523,45 @@ func (s *Server) dispatch(c *call, method, host, rawQuery string, header http.He
 			fmt.Sprintf("The request exceeds the size limit (%d bytes for POST bodies, %d bytes for GET queries).", maxRequestBody, maxRequestQuery),
 			fmt.Sprintf("请求包超过大小限制（POST 请求体 %d 字节，GET 查询串 %d 字节）。", maxRequestBody, maxRequestQuery))
 	}
-	auth, ae := s.authenticate(method, host, rawQuery, header, body)
-	if ae != nil {
-		return nil, ae
+	var (
+		version string
+		dec     decodeFunc
+	)
+	if params, ok := v1Params(method, header, rawQuery, body); ok {
+		// Signature v1: the common parameters travel with the others.
+		c.action = params.Get("Action")
+		c.english = params.Get("Language") == "en-US"
+		auth, ae := s.authenticateV1(method, host, params)
+		if ae != nil {
+			return nil, ae
+		}
+		c.cred = auth.cred
+		version, c.region = params.Get("Version"), params.Get("Region")
+		dec = func(fs []field) *apiError { return decodeQueryValues(params, v1CommonParams, fs) }
+	} else {
+		auth, ae := s.authenticate(method, host, rawQuery, header, body)
+		if ae != nil {
+			return nil, ae
+		}
+		c.cred = auth.cred
+		version, c.region = header.Get("X-Tc-Version"), header.Get("X-Tc-Region")
+		if method == http.MethodGet {
+			dec = func(fs []field) *apiError { return decodeQueryParams(rawQuery, fs) }
+		} else {
+			if ct := header.Get("Content-Type"); ct != "application/json" {
+				if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+					return nil, errInvalidParam("Content-Type", "must be application/json for POST requests", "POST 请求必须使用 application/json")
+				}
+			}
+			dec = func(fs []field) *apiError { return decodeJSONParams(body, fs) }
+		}
 	}
-	c.cred = auth.cred
+	if c.region == "" {
+		c.region = s.region
+	}
 	if c.action == "" {
 		return nil, errMissingParam("Action")
 	}
-	version := header.Get("X-TC-Version")
 	var table map[string]actionSpec
 	switch version {
 	case "":
@@ -513,25 +581,10 @@ func (s *Server) dispatch(c *call, method, host, rawQuery string, header http.He
 			fmt.Sprintf("The action %q does not exist in API version %s.", truncate(c.action, 64), version),
 			fmt.Sprintf("接口 %q 在版本 %s 中不存在。", truncate(c.action, 64), version))
 	}
-	c.region = header.Get("X-TC-Region")
-	if c.region == "" {
-		c.region = s.region
-	}
 	if version == kmsVersion && !s.regionSet[c.region] {
 		return nil, apiErr(codeUnsupportedRegion,
 			fmt.Sprintf("The region %q is not supported by this local KMS.", truncate(c.region, 64)),
 			fmt.Sprintf("本地 KMS 不支持地域 %q。", truncate(c.region, 64)))
-	}
-	var dec decodeFunc
-	if method == http.MethodGet {
-		dec = func(fs []field) *apiError { return decodeQueryParams(rawQuery, fs) }
-	} else {
-		if ct := header.Get("Content-Type"); ct != "application/json" {
-			if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-				return nil, errInvalidParam("Content-Type", "must be application/json for POST requests", "POST 请求必须使用 application/json")
-			}
-		}
-		dec = func(fs []field) *apiError { return decodeJSONParams(body, fs) }
 	}
 	return spec.run(s, c, dec)
 }
