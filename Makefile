@@ -22,7 +22,7 @@ deps: ## install build dependencies that are missing (apt, Wails CLI, npm packag
 	scripts/install-deps.sh build
 
 build: ## build the desktop app into build/bin/kmsdesk
-	wails build -m -skipbindings -nocolour -tags $(TAGS) -ldflags "$(LDFLAGS)" -o kmsdesk
+	wails build -m -skipbindings -trimpath -nocolour -tags $(TAGS) -ldflags "$(LDFLAGS)" -o kmsdesk
 	@ls -l $(APP)
 
 dev: deps ## run the app with live reload of the frontend (wails dev)

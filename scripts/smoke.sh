@@ -29,7 +29,8 @@ stop "$SRV_PID"; SRV_PID=""
 start_xvfb
 LOG=$KMSDESK_HOME/logs/kmsdesk.log
 
-# launch: starts the app and waits for "ui ready" in its log; prints sinceStartMs.
+# launch: starts the app and waits for "ui ready" in its log; sets LAUNCH_MS to the
+# sinceStartMs it logged and APP_PID.
 launch() {
   : >"$work/app.out"
   [ -f "$LOG" ] && : >"$LOG"
@@ -37,7 +38,7 @@ launch() {
   APP_PID=$!
   for _ in $(seq 1 300); do
     if grep -q 'msg="ui ready"' "$LOG" 2>/dev/null; then
-      grep 'msg="ui ready"' "$LOG" | tail -1 | sed -E 's/.*sinceStartMs=([0-9]+).*/\1/'
+      LAUNCH_MS=$(grep 'msg="ui ready"' "$LOG" | tail -1 | sed -E 's/.*sinceStartMs=([0-9]+).*/\1/')
       return 0
     fi
     kill -0 "$APP_PID" 2>/dev/null || { echo "the app exited early:" >&2; cat "$work/app.out" >&2; return 1; }
@@ -51,9 +52,13 @@ launch() {
 # quit_app: Ctrl+Q in the window; the process must exit with status 0.
 quit_app() {
   local wid rc=0
-  wid=$(xdotool search --name '^KMS Desk$' | head -1)
-  xdotool windowactivate --sync "$wid" 2>/dev/null || xdotool windowfocus --sync "$wid"
-  xdotool key --window "$wid" ctrl+q
+  # No window manager runs under Xvfb: focus the window and type through XTEST
+  # (GTK ignores synthetic key events sent to a window).
+  wid=$(xdotool search --onlyvisible --name '^KMS Desk$' | head -1)
+  [ -n "$wid" ] || { echo "no visible KMS Desk window" >&2; return 1; }
+  xdotool windowfocus --sync "$wid" 2>/dev/null || true
+  xdotool mousemove --window "$wid" 600 20 click 1
+  xdotool key ctrl+q
   for _ in $(seq 1 100); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.1; done
   if kill -0 "$APP_PID" 2>/dev/null; then echo "the app did not exit on Ctrl+Q" >&2; return 1; fi
   wait "$APP_PID" || rc=$?
@@ -62,9 +67,10 @@ quit_app() {
 }
 
 echo "==> smoke: first start (window, key list, screenshot)"
-first=$(launch)
+launch
+first=$LAUNCH_MS
 sleep 0.5
-xdotool search --name '^KMS Desk$' >/dev/null || { echo "no window titled 'KMS Desk'" >&2; exit 1; }
+xdotool search --onlyvisible --name '^KMS Desk$' >/dev/null || { echo "no window titled 'KMS Desk'" >&2; exit 1; }
 import -window root "$ART/smoke-window.png"
 colors=$(convert "$ART/smoke-window.png" -format '%k' info:)
 stddev=$(convert "$ART/smoke-window.png" -colorspace Gray -format '%[fx:standard_deviation]' info:)
@@ -78,8 +84,8 @@ echo "    clean exit on Ctrl+Q: ok"
 echo "==> smoke: startup time, 5 runs"
 times=("$first")
 for i in 2 3 4 5; do
-  t=$(launch)
-  times+=("$t")
+  launch
+  times+=("$LAUNCH_MS")
   quit_app
 done
 median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)
