@@ -8,10 +8,11 @@ import (
 	"os/exec"
 	"runtime"
 	"sync"
-
-	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
+	"sync/atomic"
+	"time"
 
 	"github.com/wailsapp/wails/v2/pkg/options"
+	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
 
 	"github.com/kmsdesk/kmsdesk/backend/credentials"
 	"github.com/kmsdesk/kmsdesk/backend/localkms"
@@ -41,6 +42,8 @@ type App struct {
 
 	local   *embeddedKMS
 	backend *service.Backend
+	// forceQuit is set once the user confirmed quitting while jobs run.
+	forceQuit atomic.Bool
 }
 
 // NewApp builds the app and its services; nothing is started until Wails calls startup.
@@ -129,18 +132,26 @@ func (a *App) beforeClose(ctx context.Context) bool {
 	if err := a.backend.App.UpdateWindow(win); err != nil {
 		a.log.Warn("save window geometry", "err", err)
 	}
+	if n, _ := a.backend.Files.RunningJobs(); n > 0 && !a.forceQuit.Load() {
+		// Ask first: the UI shows a dialog and calls AppService.Quit on confirmation.
+		a.shell.Emit("app:confirm-close", n)
+		return true
+	}
 	return false
 }
 
-// shutdown closes the local KMS and cancels running work.
+// shutdown cancels running jobs and waits (bounded) for them to remove their partial
+// files, then closes the local KMS.
 func (a *App) shutdown(context.Context) {
 	a.cancel()
+	service.StopFileJobs(a.backend.Files, 5*time.Second)
 	a.local.close(a.log)
 	a.log.Info("stopped")
 }
 
-// quit ends the app without asking again.
+// quit ends the app without asking again (the UI asked the user already).
 func (a *App) quit() {
+	a.forceQuit.Store(true)
 	if ctx := a.shell.context(); ctx != nil {
 		wruntime.Quit(ctx)
 	}

@@ -35,6 +35,7 @@ type Backend struct {
 	Text     *TextService
 	App      *AppService
 	Settings *SettingsService
+	Files    *FileService
 }
 
 // New builds the services from deps.
@@ -43,9 +44,10 @@ func New(d Deps) *Backend {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	b := &Backend{
-		Keys: NewKeyService(d.Context, d.Gate, d.Log, d.Connector, d.Dialogs),
-		Text: NewTextService(d.Context, d.Gate, d.Log, d.Connector, d.Dialogs, d.Desktop),
-		App:  NewAppService(d.Context, d.Gate, d.Log, d.Info, d.Events, d.Quit, d.Started),
+		Keys:  NewKeyService(d.Context, d.Gate, d.Log, d.Connector, d.Dialogs),
+		Text:  NewTextService(d.Context, d.Gate, d.Log, d.Connector, d.Dialogs, d.Desktop),
+		App:   NewAppService(d.Context, d.Gate, d.Log, d.Info, d.Events, d.Quit, d.Started),
+		Files: NewFileService(d.Context, d.Gate, d.Log, d.Connector, d.Dialogs, d.Desktop, d.Events, d.Info),
 	}
 	if d.Profiles != nil {
 		b.Settings = NewSettingsService(d.Context, d.Gate, d.Log, d.Connector, d.Profiles, d.Dialogs, d.Events)
@@ -55,7 +57,7 @@ func New(d Deps) *Backend {
 
 // Bindings returns the services to hand to Wails' Bind.
 func (b *Backend) Bindings() []any {
-	out := []any{b.Keys, b.Text, b.App}
+	out := []any{b.Keys, b.Text, b.App, b.Files}
 	if b.Settings != nil {
 		out = append(out, b.Settings)
 	}

@@ -44,6 +44,7 @@ func newRootCmd() *cobra.Command {
 		newKeysCmd(g),
 		newTextCmd(g),
 		newProfileCmd(g),
+		newEncryptCmd(g), newDecryptCmd(g), newVerifyCmd(g), newInspectCmd(g),
 	)
 	return root
 }

@@ -1,0 +1,105 @@
+package jobs
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/kmsdesk/kmsdesk/backend/envelope"
+)
+
+// keyBatch hands out the data key of the current batch to the files of an encrypt
+// job, generating a new one when a bound is reached (files, age, bytes). Retired keys
+// are destroyed once no file uses them.
+type keyBatch struct {
+	w       *Wrapper
+	primary envelope.KeyRef
+	backups []envelope.KeyRef
+	ec      string
+	limits  BatchLimits
+
+	mu     sync.Mutex
+	cur    *batchKey
+	err    error // a non-transient failure, returned to every later file
+	region bool  // primary.Region was resolved
+}
+
+type batchKey struct {
+	dk      *envelope.DataKey
+	files   int
+	bytes   int64
+	born    time.Time
+	refs    int
+	retired bool
+}
+
+// acquire returns the data key for a file of size bytes and a release function.
+// The KMS call (one GenerateDataKey plus one Encrypt per backup key) happens under the
+// lock: files that need a key wait for the one being made instead of making their own.
+func (b *keyBatch) acquire(ctx context.Context, size int64) (*envelope.DataKey, func(), error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err != nil {
+		return nil, nil, b.err
+	}
+	k := b.cur
+	if k == nil || k.files >= b.limits.Files || time.Since(k.born) >= b.limits.Age ||
+		k.files > 0 && k.bytes+size > b.limits.Bytes {
+		if k != nil {
+			k.retired = true
+			if k.refs == 0 {
+				k.dk.Destroy()
+			}
+			b.cur = nil
+		}
+		if !b.region {
+			// Store the region in the slot, so the file decrypts from a profile set
+			// to another region too.
+			r, err := b.w.DefaultRegion(ctx)
+			if err != nil {
+				return nil, nil, b.fail(ctx, err)
+			}
+			b.primary.Region, b.region = r, true
+			for i := range b.backups {
+				if b.backups[i].Region == "" {
+					b.backups[i].Region = r
+				}
+			}
+		}
+		dk, err := envelope.NewDataKey(ctx, b.w, b.primary, b.backups, b.ec)
+		if err != nil {
+			return nil, nil, b.fail(ctx, err)
+		}
+		k = &batchKey{dk: dk, born: time.Now()}
+		b.cur = k
+	}
+	k.files++
+	k.bytes += size
+	k.refs++
+	return k.dk, func() {
+		b.mu.Lock()
+		k.refs--
+		if k.retired && k.refs == 0 {
+			k.dk.Destroy()
+		}
+		b.mu.Unlock()
+	}, nil
+}
+
+// fail remembers a non-transient error so the rest of the job fails fast.
+func (b *keyBatch) fail(ctx context.Context, err error) error {
+	if ctx.Err() == nil && !transient(err) {
+		b.err = err
+	}
+	return err
+}
+
+// close destroys the current key (all files are done).
+func (b *keyBatch) close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cur != nil {
+		b.cur.dk.Destroy()
+		b.cur = nil
+	}
+}
