@@ -375,6 +375,231 @@ export namespace service {
 	        this.value = source["value"];
 	    }
 	}
+	export class DecryptRequest {
+	    paths: string[];
+	    outputDir: string;
+	    overwrite: string;
+	    requireContext: ContextPair[];
+	
+	    static createFrom(source: any = {}) {
+	        return new DecryptRequest(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.paths = source["paths"];
+	        this.outputDir = source["outputDir"];
+	        this.overwrite = source["overwrite"];
+	        this.requireContext = this.convertValues(source["requireContext"], ContextPair);
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class EncryptRequest {
+	    paths: string[];
+	    keyId: string;
+	    backupKeyIds: string[];
+	    context: ContextPair[];
+	    outputDir: string;
+	    overwrite: string;
+	    removeOriginals: boolean;
+	    direct: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new EncryptRequest(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.paths = source["paths"];
+	        this.keyId = source["keyId"];
+	        this.backupKeyIds = source["backupKeyIds"];
+	        this.context = this.convertValues(source["context"], ContextPair);
+	        this.outputDir = source["outputDir"];
+	        this.overwrite = source["overwrite"];
+	        this.removeOriginals = source["removeOriginals"];
+	        this.direct = source["direct"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	export class InspectionKey {
+	    keyId: string;
+	    region: string;
+	    type: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new InspectionKey(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.keyId = source["keyId"];
+	        this.region = source["region"];
+	        this.type = source["type"];
+	    }
+	}
+	export class Inspection {
+	    path: string;
+	    kind: string;
+	    size: number;
+	    version: number;
+	    suite: string;
+	    keys: InspectionKey[];
+	    encryptionContext: string;
+	    plaintextSize: number;
+	    creator: string;
+	    hasMetadata: boolean;
+	
+	    static createFrom(source: any = {}) {
+	        return new Inspection(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.path = source["path"];
+	        this.kind = source["kind"];
+	        this.size = source["size"];
+	        this.version = source["version"];
+	        this.suite = source["suite"];
+	        this.keys = this.convertValues(source["keys"], InspectionKey);
+	        this.encryptionContext = source["encryptionContext"];
+	        this.plaintextSize = source["plaintextSize"];
+	        this.creator = source["creator"];
+	        this.hasMetadata = source["hasMetadata"];
+	    }
+	
+		convertValues(a: any, classs: any, asMap: boolean = false): any {
+		    if (!a) {
+		        return a;
+		    }
+		    if (a.slice && a.map) {
+		        return (a as any[]).map(elem => this.convertValues(elem, classs));
+		    } else if ("object" === typeof a) {
+		        if (asMap) {
+		            for (const key of Object.keys(a)) {
+		                a[key] = new classs(a[key]);
+		            }
+		            return a;
+		        }
+		        return new classs(a);
+		    }
+		    return a;
+		}
+	}
+	
+	export class Item {
+	    path: string;
+	    name: string;
+	    isDir: boolean;
+	    size: number;
+	    files: number;
+	    action: string;
+	    kind: string;
+	    errorCode: string;
+	
+	    static createFrom(source: any = {}) {
+	        return new Item(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.path = source["path"];
+	        this.name = source["name"];
+	        this.isDir = source["isDir"];
+	        this.size = source["size"];
+	        this.files = source["files"];
+	        this.action = source["action"];
+	        this.kind = source["kind"];
+	        this.errorCode = source["errorCode"];
+	    }
+	}
+	export class JobInfo {
+	    id: string;
+	    kind: string;
+	    files: number;
+	    bytes: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new JobInfo(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.kind = source["kind"];
+	        this.files = source["files"];
+	        this.bytes = source["bytes"];
+	    }
+	}
+	export class JobStatus {
+	    id: string;
+	    kind: string;
+	    state: string;
+	    filesDone: number;
+	    filesTotal: number;
+	    bytesDone: number;
+	    bytesTotal: number;
+	    done: number;
+	    failed: number;
+	    skipped: number;
+	    cancelled: number;
+	    started: number;
+	    seconds: number;
+	
+	    static createFrom(source: any = {}) {
+	        return new JobStatus(source);
+	    }
+	
+	    constructor(source: any = {}) {
+	        if ('string' === typeof source) source = JSON.parse(source);
+	        this.id = source["id"];
+	        this.kind = source["kind"];
+	        this.state = source["state"];
+	        this.filesDone = source["filesDone"];
+	        this.filesTotal = source["filesTotal"];
+	        this.bytesDone = source["bytesDone"];
+	        this.bytesTotal = source["bytesTotal"];
+	        this.done = source["done"];
+	        this.failed = source["failed"];
+	        this.skipped = source["skipped"];
+	        this.cancelled = source["cancelled"];
+	        this.started = source["started"];
+	        this.seconds = source["seconds"];
+	    }
+	}
 	export class OpenedBlob {
 	    path: string;
 	    blob: string;
