@@ -101,6 +101,7 @@ type AppService struct {
 
 	launchMu sync.Mutex
 	launch   []string
+	attached bool // the UI has taken the queue once; later files only go out as events
 	events   Events
 	quit     func()
 
@@ -184,14 +185,18 @@ func (s *AppService) writePrefs(p Preferences) error {
 	return writeFileAtomic(s.prefs, b, 0o600)
 }
 
-// OfferLaunchFiles records files the app was started with (or that a second launch or
-// the OS handed over) and tells the UI about them.
+// OfferLaunchFiles hands files to the UI: the files the app was started with, dropped
+// on the window, or handed over by a second launch. Until the UI has taken the queue
+// once (TakeLaunchFiles at its start) they are queued, so none is lost while it loads;
+// after that they are only sent as the event app:open-files.
 func (s *AppService) OfferLaunchFiles(paths []string) {
 	if len(paths) == 0 {
 		return
 	}
 	s.launchMu.Lock()
-	s.launch = append(s.launch, paths...)
+	if !s.attached {
+		s.launch = append(s.launch, paths...)
+	}
 	s.launchMu.Unlock()
 	if s.events != nil {
 		s.events.Emit("app:open-files", paths)
@@ -204,7 +209,7 @@ func (s *AppService) TakeLaunchFiles() []string {
 	s.launchMu.Lock()
 	defer s.launchMu.Unlock()
 	out := s.launch
-	s.launch = nil
+	s.launch, s.attached = nil, true
 	if out == nil {
 		out = []string{}
 	}

@@ -52,3 +52,37 @@ export async function createKey(page, alias, usage) {
   await page.click('[data-testid="create-key-submit"]')
   await page.waitForSelector(`[data-testid="keys-table"] tr:has-text("${alias}")`)
 }
+
+// row returns the keys-table row of a key by alias.
+export function row(page, alias) {
+  return page.locator(`[data-testid="keys-table"] tbody tr:has-text("${alias}")`)
+}
+
+// openKey opens the detail drawer of a key by clicking its row in the Keys view.
+export async function openKey(page, alias) {
+  await page.click('[data-testid="nav-keys"]')
+  await page.fill('[data-testid="keys-search"] input', alias)
+  const r = row(page, alias)
+  await r.waitFor()
+  await r.locator('td').nth(1).click()
+  await page.waitForSelector('[data-testid="key-drawer"] [data-testid="drawer-keyid"]')
+}
+
+// closeDrawer closes the open drawer with Escape.
+export async function closeDrawer(page) {
+  await page.keyboard.press('Escape')
+  await page.waitForSelector('[data-testid="key-drawer"] [data-testid="drawer-keyid"]', { state: 'detached' })
+}
+
+// drop hands paths to the app exactly like a native drop on the window: the Go file-drop
+// hook receives the runtime's wails:file-drop event and emits app:open-files back.
+export async function drop(page, paths) {
+  await page.evaluate((p) => window.runtime.EventsEmit('wails:file-drop', 0, 0, p), paths)
+}
+
+// alertCode waits for the first visible error alert and returns its code and text.
+export async function alertCode(page, scope = 'body') {
+  const a = page.locator(`${scope} [data-testid="error-alert"]`).first()
+  await a.waitFor()
+  return { code: await a.getAttribute('data-code'), text: await a.textContent() }
+}

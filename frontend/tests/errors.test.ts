@@ -37,3 +37,25 @@ describe('errorText', () => {
     expect(unknown.title + unknown.hint).not.toContain('secret detail')
   })
 })
+
+describe('errorText for the file, keychain and profile areas', () => {
+  it.each([
+    ['Envelope.AuthenticationFailed', 'The encrypted file failed its integrity check', '加密文件未通过完整性校验'],
+    ['Envelope.ContextMismatch', 'The encryption context does not match', '加密上下文不匹配'],
+    ['Keychain.NoSecretService', 'No keychain service is running', '没有运行钥匙串服务'],
+    ['Profile.Exists', 'A profile with that name already exists', '同名配置已存在'],
+    ['TCCLI.Unsupported', 'This tccli profile cannot be imported', '无法导入此 tccli 配置'],
+    ['Job.Cancelled', 'The job was cancelled', '任务已取消'],
+    ['App.NotAvailable', 'This feature is not available in this version', '此版本不提供该功能'],
+  ])('%s', (code, en, zh) => {
+    const err = new BackendError(code, 'go: internal detail')
+    expect(errorText(err, 'en').title).toBe(en)
+    expect(errorText(err, 'zh-CN').title).toBe(zh)
+    expect(errorText(err, 'en').hint).not.toBe('')
+    expect(errorText(err, 'en').hint).not.toContain('internal detail')
+  })
+  it('maps an unknown sub-code of a known area to the area', () => {
+    expect(errorText(new BackendError('Keychain.SomethingNew', ''), 'en').title).toBe('Something went wrong')
+    expect(errorText(new BackendError('ResourceUnavailable.CmkDisabled.Extra', ''), 'en').title).toBe('The key is disabled')
+  })
+})

@@ -21,7 +21,7 @@ export function resolveLocale(pref: string, languages?: readonly string[]): Loca
   return osLocale(languages)
 }
 
-const short = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' } as const
+const short = { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false } as const
 
 export const i18n = createI18n({
   legacy: false,

@@ -1,9 +1,10 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { appApi, type AppInfo, type Preferences } from '../api/backend'
-import { i18n, resolveLocale, type Locale } from '../i18n'
+import { i18n, osLocale, resolveLocale, type Locale } from '../i18n'
 
 export type View = 'keys' | 'text' | 'files' | 'settings'
+export const views: View[] = ['keys', 'text', 'files', 'settings']
 
 const defaultPrefs: Preferences = {
   language: 'auto',
@@ -14,21 +15,45 @@ const defaultPrefs: Preferences = {
   window: { width: 0, height: 0, x: 0, y: 0, maximised: false },
 }
 
-function prefersDark(): boolean {
-  return typeof window !== 'undefined' && !!window.matchMedia?.('(prefers-color-scheme: dark)').matches
+function darkQuery(): MediaQueryList | null {
+  return typeof window !== 'undefined' && typeof window.matchMedia === 'function' ? window.matchMedia('(prefers-color-scheme: dark)') : null
+}
+
+// resolveTheme turns the theme preference into the TDesign theme-mode.
+export function resolveTheme(pref: string, osDark: boolean): 'dark' | 'light' {
+  return pref === 'dark' || (pref === 'auto' && osDark) ? 'dark' : 'light'
 }
 
 export const useAppStore = defineStore('app', () => {
   const view = ref<View>('keys')
   const prefs = ref<Preferences>({ ...defaultPrefs })
   const info = ref<AppInfo | null>(null)
-  const locale = computed<Locale>(() => resolveLocale(prefs.value.language))
-  const dark = computed(() => prefs.value.theme === 'dark' || (prefs.value.theme === 'auto' && prefersDark()))
+  // The OS settings "auto" follows, kept current by the listeners in watchOS.
+  const osDark = ref(darkQuery()?.matches ?? false)
+  const osLang = ref<Locale>(osLocale())
+  const locale = computed<Locale>(() => (prefs.value.language === 'auto' ? osLang.value : resolveLocale(prefs.value.language)))
+  const theme = computed(() => resolveTheme(prefs.value.theme, osDark.value))
+  const dark = computed(() => theme.value === 'dark')
 
   function apply() {
     i18n.global.locale.value = locale.value
     document.documentElement.setAttribute('lang', locale.value)
-    document.documentElement.setAttribute('theme-mode', dark.value ? 'dark' : 'light')
+    document.documentElement.setAttribute('theme-mode', theme.value)
+  }
+
+  let watching = false
+  // watchOS makes "auto" follow the OS live: the colour scheme and the language.
+  function watchOS() {
+    if (watching) return
+    watching = true
+    darkQuery()?.addEventListener('change', (e) => {
+      osDark.value = e.matches
+      apply()
+    })
+    window.addEventListener('languagechange', () => {
+      osLang.value = osLocale()
+      apply()
+    })
   }
 
   async function load() {
@@ -36,6 +61,7 @@ export const useAppStore = defineStore('app', () => {
     prefs.value = { ...defaultPrefs, ...p }
     info.value = i
     apply()
+    watchOS()
   }
 
   async function save(patch: Partial<Preferences>) {
@@ -44,5 +70,5 @@ export const useAppStore = defineStore('app', () => {
     apply()
   }
 
-  return { view, prefs, info, locale, dark, load, save, apply }
+  return { view, prefs, info, locale, theme, dark, osDark, load, save, apply }
 })

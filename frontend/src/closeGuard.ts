@@ -1,0 +1,47 @@
+// Closing while file jobs run: the app asks first (Ctrl+Q here; the window's close
+// button through the Go side's `app:confirm-close`). Quitting cancels the jobs, and
+// the backend removes their partial outputs.
+
+export type CloseDecision = { kind: 'quit' } | { kind: 'ask'; running: number }
+
+// decideClose picks what a quit request does. backendRunning is FileService.RunningJobs()
+// (null when it could not be asked); localRunning is what the UI itself tracks. The
+// larger count wins, so a failed call never lets jobs be dropped silently.
+export function decideClose(backendRunning: number | null, localRunning: number): CloseDecision {
+  const n = Math.max(backendRunning ?? 0, localRunning)
+  return n > 0 ? { kind: 'ask', running: n } : { kind: 'quit' }
+}
+
+export interface CloseDeps {
+  runningJobs: () => Promise<number>
+  localRunning: () => number
+  quit: () => Promise<void>
+  ask: (running: number) => void
+}
+
+// requestQuit quits at once when nothing runs, else asks (deps.ask shows the dialog,
+// whose confirm button calls deps.quit).
+export async function requestQuit(deps: CloseDeps): Promise<CloseDecision> {
+  let backend: number | null = null
+  try {
+    backend = await deps.runningJobs()
+  } catch {
+    backend = null
+  }
+  const d = decideClose(backend, deps.localRunning())
+  if (d.kind === 'quit') await deps.quit()
+  else deps.ask(d.running)
+  return d
+}
+
+// runningFromPayload reads the number of running jobs from an app:confirm-close payload
+// (a number, or an object with `running`); unknown shapes count as 1 (something runs,
+// or the backend would not have asked).
+export function runningFromPayload(p: unknown): number {
+  if (typeof p === 'number' && p > 0) return p
+  if (typeof p === 'object' && p !== null) {
+    const r = (p as Record<string, unknown>).running
+    if (typeof r === 'number' && r > 0) return r
+  }
+  return 1
+}

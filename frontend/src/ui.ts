@@ -1,0 +1,16 @@
+import type { App } from 'vue'
+import {
+  Alert, Aside, Button, Checkbox, ConfigProvider, Content, Dialog, Drawer, Form, FormItem, Header, Input, InputNumber, Layout,
+  Menu, MenuItem, Progress, Radio, RadioButton, RadioGroup, Select, Space, Switch, TabPanel, Tabs, Table, Tag, Textarea,
+} from 'tdesign-vue-next'
+
+// The TDesign components the UI uses, registered one by one (tree-shaken build); the
+// component tests install the same list, so a missing one fails there too.
+export const components = [
+  Alert, Aside, Button, Checkbox, ConfigProvider, Content, Dialog, Drawer, Form, FormItem, Header, Input, InputNumber, Layout,
+  Menu, MenuItem, Progress, Radio, RadioButton, RadioGroup, Select, Space, Switch, TabPanel, Tabs, Table, Tag, Textarea,
+]
+
+export function installUI(app: App) {
+  for (const c of components) app.use(c)
+}
