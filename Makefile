@@ -71,12 +71,20 @@ lint: ## gofmt, go vet (linux/windows/darwin), staticcheck, vue-tsc, ESLint
 
 bindings: ## regenerate frontend/wailsjs from the Go services
 	wails generate module -tags $(TAGS)
+	chmod 644 frontend/wailsjs/runtime/*
 
 check-bindings: ## fail if frontend/wailsjs is out of date with the Go code
 	scripts/check-bindings.sh
 
 package: ## build installers and binaries into dist/ (see docs/INSTALL.md)
 	scripts/package.sh $(VERSION)
+
+.PHONY: package-test package-macos
+package-test: ## build the packages, then test them end to end (installs the .deb; signs with a test certificate)
+	scripts/test-package.sh $(VERSION)
+
+package-macos: ## on a Mac: build, sign, notarize and staple KMS Desk.app and a DMG into dist/
+	scripts/package-macos.sh $(VERSION)
 
 bench: ## benchmarks: local KMS throughput, file encryption vs cp
 	scripts/bench.sh

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -158,11 +159,24 @@ func (a *App) quit() {
 }
 
 // secondInstance receives the arguments of a second launch and hands its files over.
-func (a *App) secondInstance(data options.SecondInstanceData) { a.handOver(data.Args) }
+func (a *App) secondInstance(data options.SecondInstanceData) {
+	a.handOver(launchFiles(data.Args, data.WorkingDirectory)...)
+}
 
-// handOver brings the window to the front and hands the files among args to the UI.
-func (a *App) handOver(args []string) {
+// launchFiles returns the files among a second launch's arguments, with relative paths
+// resolved against the directory that launch was started in (not ours).
+func launchFiles(args []string, workDir string) []string {
 	files, _, _ := parseArgs(args, nilWriter{}, nilWriter{})
+	for i, f := range files {
+		if !filepath.IsAbs(f) && workDir != "" {
+			files[i] = filepath.Join(workDir, f)
+		}
+	}
+	return files
+}
+
+// handOver brings the window to the front and hands files to the UI.
+func (a *App) handOver(files ...string) {
 	a.log.Info("second launch", "files", len(files))
 	if ctx := a.shell.context(); ctx != nil {
 		wruntime.WindowUnminimise(ctx)

@@ -6,11 +6,16 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"embed"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path"
 	"runtime"
 	"strings"
 	"time"
@@ -19,6 +24,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options"
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
+	"github.com/wailsapp/wails/v2/pkg/options/mac"
 	"github.com/wailsapp/wails/v2/pkg/options/windows"
 
 	"github.com/kmsdesk/kmsdesk/backend/applog"
@@ -100,7 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		MinWidth:         900,
 		MinHeight:        600,
 		WindowStartState: startState,
-		AssetServer:      &assetserver.Options{Assets: assets},
+		AssetServer:      &assetserver.Options{Assets: frontendAssets()},
 		BackgroundColour: &options.RGBA{R: 246, G: 247, B: 249, A: 255},
 		OnStartup:        app.startup,
 		OnDomReady:       app.domReady,
@@ -128,6 +134,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			WebviewIsTransparent: false,
 			DisableWindowIcon:    false,
 		},
+		// macOS hands a double-clicked .kmsenc file over by this event, not by argv.
+		Mac: &mac.Options{OnFileOpen: func(path string) { app.handOver(path) }},
 	})
 	if err != nil {
 		log.Error("wails run", "err", err)
@@ -153,6 +161,69 @@ func openLog(dir string, discard bool, stderr io.Writer) (*slog.Logger, string, 
 	}
 	return applog.New(f, also, slog.LevelInfo), f.Path(), func() { f.Close() }, nil
 }
+
+// frontendAssets is the built frontend (frontend/dist) as the webview sees it: the
+// build stores the bundles in assets/ gzip-compressed (NAME.gz, see vite.config.ts) to
+// keep the binary small, and they are decompressed here when the webview asks for NAME.
+func frontendAssets() fs.FS {
+	dist, err := fs.Sub(assets, "frontend/dist")
+	if err != nil {
+		panic(err) // the embed pattern guarantees the directory
+	}
+	return gzipFS{dist}
+}
+
+// gzipFS serves NAME from NAME.gz when only the compressed file exists.
+type gzipFS struct{ fs.FS }
+
+// Open implements fs.FS.
+func (g gzipFS) Open(name string) (fs.File, error) {
+	f, err := g.FS.Open(name)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return f, err
+	}
+	zf, zerr := g.FS.Open(name + ".gz")
+	if zerr != nil {
+		return nil, err
+	}
+	defer zf.Close()
+	st, zerr := zf.Stat()
+	if zerr != nil {
+		return nil, zerr
+	}
+	zr, zerr := gzip.NewReader(zf)
+	if zerr != nil {
+		return nil, fmt.Errorf("decompress %s: %w", name, zerr)
+	}
+	data, zerr := io.ReadAll(zr)
+	if zerr != nil {
+		return nil, fmt.Errorf("decompress %s: %w", name, zerr)
+	}
+	return &memFile{Reader: bytes.NewReader(data), info: memInfo{name: path.Base(name), size: int64(len(data)), mod: st.ModTime()}}, nil
+}
+
+// memFile is a decompressed asset; it is an io.ReadSeeker, so the asset server can
+// answer range requests.
+type memFile struct {
+	*bytes.Reader
+	info memInfo
+}
+
+func (m *memFile) Stat() (fs.FileInfo, error) { return m.info, nil }
+func (m *memFile) Close() error               { return nil }
+
+type memInfo struct {
+	name string
+	size int64
+	mod  time.Time
+}
+
+func (i memInfo) Name() string       { return i.name }
+func (i memInfo) Size() int64        { return i.size }
+func (i memInfo) Mode() fs.FileMode  { return 0o444 }
+func (i memInfo) ModTime() time.Time { return i.mod }
+func (i memInfo) IsDir() bool        { return false }
+func (i memInfo) Sys() any           { return nil }
 
 // devFlags are the flags a Wails dev build accepts, with a value each; they are not files.
 var devFlags = map[string]bool{"-devserver": true, "-assetdir": true, "-frontenddevserverurl": true, "-loglevel": true}

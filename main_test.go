@@ -2,9 +2,15 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
+	"errors"
+	"io"
+	"io/fs"
 	"log/slog"
+	"regexp"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/kmsdesk/kmsdesk/backend/service"
 )
@@ -94,8 +100,49 @@ func TestShellIsSafeBeforeStartup(t *testing.T) {
 		t.Fatal("clipboard without a window must fail")
 	}
 	a.quit()
-	a.handOver([]string{"f.kmsenc"})
-	if got := a.backend.App.TakeLaunchFiles(); len(got) != 1 || got[0] != "f.kmsenc" {
+	a.handOver(launchFiles([]string{"f.kmsenc", "/abs/g.kmsenc", "-devserver", "x"}, "/home/u")...)
+	if got := a.backend.App.TakeLaunchFiles(); strings.Join(got, "|") != "/home/u/f.kmsenc|/abs/g.kmsenc" {
 		t.Fatalf("second instance files: %v", got)
+	}
+}
+
+func TestGzipAssets(t *testing.T) {
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write([]byte("console.log('app')"))
+	w.Close()
+	fsys := gzipFS{fstest.MapFS{
+		"index.html":          {Data: []byte("<html>")},
+		"assets/app.js.gz":    {Data: gz.Bytes()},
+		"assets/broken.js.gz": {Data: []byte("not gzip")},
+	}}
+	b, err := fs.ReadFile(fsys, "assets/app.js")
+	if err != nil || string(b) != "console.log('app')" {
+		t.Fatalf("decompressed %q %v", b, err)
+	}
+	f, _ := fsys.Open("assets/app.js")
+	st, _ := f.Stat()
+	if st.Size() != int64(len("console.log('app')")) || st.Name() != "app.js" {
+		t.Fatalf("stat %v %v", st.Size(), st.Name())
+	}
+	if _, ok := f.(io.ReadSeeker); !ok {
+		t.Fatal("assets must be seekable for range requests")
+	}
+	if b, _ := fs.ReadFile(fsys, "index.html"); string(b) != "<html>" {
+		t.Fatalf("plain file %q", b)
+	}
+	if _, err := fsys.Open("missing.js"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing: %v", err)
+	}
+	if _, err := fsys.Open("assets/broken.js"); err == nil {
+		t.Fatal("a damaged .gz must fail")
+	}
+	// The real embedded build, when present, serves index.html and its bundles.
+	if b, err := fs.ReadFile(frontendAssets(), "index.html"); err == nil {
+		for _, m := range regexp.MustCompile(`(?:src|href)="\./(assets/[^"]+)"`).FindAllStringSubmatch(string(b), -1) {
+			if _, err := fs.ReadFile(frontendAssets(), m[1]); err != nil {
+				t.Errorf("index.html references %s: %v", m[1], err)
+			}
+		}
 	}
 }

@@ -9,6 +9,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp -r frontend/wailsjs "$tmp/before"
 wails generate module -tags webkit2_41 >/dev/null
+chmod 644 frontend/wailsjs/runtime/* # generate writes 0755, build 0644; the tree keeps 0644
 if ! diff -r "$tmp/before" frontend/wailsjs >"$tmp/diff"; then
   cat "$tmp/diff"
   echo "frontend/wailsjs is out of date: run 'make bindings' and commit the result" >&2

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# e2e.sh: browser end-to-end tests. The real frontend (frontend/dist) runs in headless
-# Chromium (Debian's /usr/bin/chromium through playwright-core) against the real Go
-# backend: the app built with -tags dev serves the UI and the bindings on a local port
-# (the window itself opens on a private Xvfb display), with a fresh KMSDESK_HOME, so the
-# embedded local KMS starts empty.
+# e2e.sh: browser end-to-end tests. The real frontend runs in headless Chromium (Debian's
+# /usr/bin/chromium through playwright-core) against the real Go backend: the app built
+# with -tags dev serves the UI it embeds (the same compressed assets a release ships)
+# and the bindings on a local port (the window itself opens on a private Xvfb display),
+# with a fresh KMSDESK_HOME, so the embedded local KMS starts empty.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -23,7 +23,7 @@ trap cleanup EXIT
 
 start_xvfb
 PORT=$(free_port)
-KMSDESK_HOME="$work/home" ./build/bin/kmsdesk-dev -devserver "127.0.0.1:$PORT" -assetdir frontend/dist -loglevel Warning \
+KMSDESK_HOME="$work/home" ./build/bin/kmsdesk-dev -devserver "127.0.0.1:$PORT" -loglevel Warning \
   >"$ART/e2e-app.log" 2>&1 &
 APP_PID=$!
 wait_http "http://127.0.0.1:$PORT/" 90

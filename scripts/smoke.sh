@@ -14,8 +14,8 @@ CTL=$ROOT/build/bin/kmsctl
 [ -x "$APP" ] && [ -x "$CTL" ] || { echo "build first: make build kmsctl" >&2; exit 1; }
 
 work=$(mktemp -d)
-APP_PID="" XVFB_PID="" SRV_PID=""
-cleanup() { stop "$APP_PID" "$SRV_PID" "$XVFB_PID"; rm -rf "$work"; }
+APP_PID="" XVFB_PID="" SRV_PID="" DRAG_PID=""
+cleanup() { stop "$APP_PID" "$SRV_PID" "$DRAG_PID" "$XVFB_PID"; rm -rf "$work"; }
 trap cleanup EXIT
 export KMSDESK_HOME=$work/home
 
@@ -49,15 +49,21 @@ launch() {
   return 1
 }
 
-# quit_app: Ctrl+Q in the window; the process must exit with status 0.
-quit_app() {
-  local wid rc=0
-  # No window manager runs under Xvfb: focus the window and type through XTEST
-  # (GTK ignores synthetic key events sent to a window).
+# focus_app: gives the window the keyboard. No window manager runs under Xvfb, so focus
+# it and click a neutral spot (the header); keys then go through XTEST (GTK ignores
+# synthetic key events sent to a window).
+focus_app() {
+  local wid
   wid=$(xdotool search --onlyvisible --name '^KMS Desk$' | head -1)
   [ -n "$wid" ] || { echo "no visible KMS Desk window" >&2; return 1; }
   xdotool windowfocus --sync "$wid" 2>/dev/null || true
   xdotool mousemove --window "$wid" 600 20 click 1
+}
+
+# quit_app: Ctrl+Q in the window; the process must exit with status 0.
+quit_app() {
+  local rc=0
+  focus_app
   xdotool key ctrl+q
   for _ in $(seq 1 100); do kill -0 "$APP_PID" 2>/dev/null || break; sleep 0.1; done
   if kill -0 "$APP_PID" 2>/dev/null; then echo "the app did not exit on Ctrl+Q" >&2; return 1; fi
@@ -91,6 +97,45 @@ done
 median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)
 echo "    startup to key list drawn (ms): ${times[*]} → median $median"
 echo "$median" >"$ART/startup-median-ms.txt"
+echo "==> smoke: drop two files on the real window (GTK drag source + xdotool)"
+key=$("$CTL" --profile local --json keys describe contracts | python3 -c 'import json,sys; print(json.load(sys.stdin)["keyId"])')
+printf '{"lastKeyId": "%s"}\n' "$key" >"$KMSDESK_HOME/settings.json" # the key the Files view preselects
+drop=$work/drop
+mkdir -p "$drop"
+head -c 300000 /dev/urandom >"$drop/photo one.jpg"
+printf 'quarterly numbers\n' >"$drop/report.csv"
+launch
+/usr/bin/python3 scripts/dragsource.py "$drop/photo one.jpg" "$drop/report.csv" >"$work/drag.log" 2>&1 &
+DRAG_PID=$!
+for _ in $(seq 1 50); do xdotool search --onlyvisible --name kmsdesk-drag-source >/dev/null 2>&1 && break; sleep 0.1; done
+src=$(xdotool search --onlyvisible --name kmsdesk-drag-source | head -1)
+dst=$(xdotool search --onlyvisible --name '^KMS Desk$' | head -1)
+eval "$(xdotool getwindowgeometry --shell "$src")"; sx=$((X + 80)) sy=$((Y + 40))
+eval "$(xdotool getwindowgeometry --shell "$dst")"; tx=$((X + WIDTH / 2)) ty=$((Y + HEIGHT / 2))
+xdotool mousemove "$sx" "$sy" mousedown 1
+for i in $(seq 1 20); do xdotool mousemove $((sx + (tx - sx) * i / 20)) $((sy + (ty - sy) * i / 20)); sleep 0.05; done
+sleep 0.3
+xdotool mouseup 1
+for _ in $(seq 1 50); do grep -q 'msg="files dropped" count=2' "$LOG" && break; sleep 0.1; done
+grep -q 'msg="files dropped" count=2' "$LOG" || { echo "the window did not receive the drop" >&2; cat "$work/drag.log" >&2; exit 1; }
+stop "$DRAG_PID"
+sleep 1.5 # the Files view classifies the dropped items
+focus_app
+xdotool key ctrl+Return # start: encrypt the dropped files with the preselected key
+for _ in $(seq 1 150); do
+  [ -f "$drop/photo one.jpg.kmsenc" ] && [ -f "$drop/report.csv.kmsenc" ] && break
+  sleep 0.1
+done
+sleep 0.5
+import -window root "$ART/smoke-drop.png"
+[ -f "$drop/photo one.jpg.kmsenc" ] && [ -f "$drop/report.csv.kmsenc" ] ||
+  { echo "the dropped files were not encrypted" >&2; ls -la "$drop" >&2; exit 1; }
+quit_app
+ls "$drop"/*.partial 2>/dev/null && { echo "partial files left" >&2; exit 1; }
+"$CTL" --profile local decrypt -o "$work/out" "$drop/photo one.jpg.kmsenc" "$drop/report.csv.kmsenc" >/dev/null
+cmp "$drop/photo one.jpg" "$work/out/photo one.jpg" && cmp "$drop/report.csv" "$work/out/report.csv"
+echo "    dropped files encrypted by the app and decrypted by kmsctl: identical ($ART/smoke-drop.png)"
+
 size=$(stat -c %s "$APP")
 echo "    binary size: $size bytes ($((size / 1024 / 1024)) MiB)"
 echo "==> smoke: passed"
