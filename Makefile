@@ -31,8 +31,8 @@ dev: deps ## run the app with live reload of the frontend (wails dev)
 kmsctl: ## build the CLI into build/bin/kmsctl (pure Go, CGO_ENABLED=0)
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o build/bin/kmsctl ./cmd/kmsctl
 
-test: ## run every test tier: Go (race), fuzz, frontend, keychain, browser e2e, Xvfb smoke, lint
-	scripts/install-deps.sh test
+test: ## run every test tier: lint, Go (race), fuzz, frontend, keychain, browser e2e, Xvfb smoke, packages
+	scripts/install-deps.sh all
 	$(MAKE) lint
 	$(MAKE) check-bindings
 	$(MAKE) test-go
@@ -41,6 +41,7 @@ test: ## run every test tier: Go (race), fuzz, frontend, keychain, browser e2e, 
 	$(MAKE) test-keychain
 	$(MAKE) e2e
 	$(MAKE) smoke
+	$(MAKE) package-test
 	@echo "==> make test: all tiers passed"
 
 test-go: ## Go unit and integration tests with the race detector (no display, no tags)
