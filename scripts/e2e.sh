@@ -29,5 +29,14 @@ APP_PID=$!
 wait_http "http://127.0.0.1:$PORT/" 90
 
 echo "==> e2e: running Playwright tests"
+# The API key the settings test types into the UI; no file the app writes may hold it.
+export KMSDESK_E2E_SECRET_ID="AKIDe2eSCAN$(date +%s)x0123456789" KMSDESK_E2E_SECRET_KEY="e2eSecretKey$RANDOM$RANDOM-NeverOnDisk"
 KMSDESK_E2E_URL="http://127.0.0.1:$PORT/" KMSDESK_E2E_ARTIFACTS="$ART" KMSDESK_E2E_WORK="$work" \
   timeout 600 node --test --test-concurrency=1 --test-reporter=spec frontend/e2e/
+
+echo "==> e2e: scanning the app's config, data and log files for the API key"
+stop "$APP_PID"
+APP_PID="" # stopped: its files are flushed and closed
+found=$(grep -rlaF -e "$KMSDESK_E2E_SECRET_KEY" -e "$KMSDESK_E2E_SECRET_ID" "$work/home" || true)
+[ -z "$found" ] || { echo "the API key was written to: $found" >&2; exit 1; }
+echo "    $(find "$work/home" -type f | wc -l) files under KMSDESK_HOME; none holds the SecretKey or the full SecretId"

@@ -140,7 +140,7 @@ func TestSecretsAreRedactedInFormatting(t *testing.T) {
 	slog.New(slog.NewTextHandler(&logBuf, nil)).Info("creds", "secret", sec, "credentials", cred)
 	outputs := map[string]string{
 		"%v secret": fmt.Sprintf("%v", sec), "%+v secret": fmt.Sprintf("%+v", sec), "%#v secret": fmt.Sprintf("%#v", sec),
-		"%s secret": fmt.Sprintf("%s", sec), "%v creds": fmt.Sprintf("%v", cred), "%+v creds": fmt.Sprintf("%+v", cred),
+		"%s secret": sec.String(), "%v creds": fmt.Sprintf("%v", cred), "%+v creds": fmt.Sprintf("%+v", cred),
 		"%#v creds": fmt.Sprintf("%#v", cred), "slog": logBuf.String(),
 		"%v slice": fmt.Sprintf("%v", []Credentials{cred}),
 	}

@@ -68,7 +68,7 @@ func validName(name string) error {
 	case len(name) > MaxNameSize:
 		return fmt.Errorf("name of %d bytes exceeds %d", len(name), MaxNameSize)
 	case name == "." || name == "..":
-		return fmt.Errorf("name is . or ..")
+		return fmt.Errorf("name is %q", name)
 	case strings.ContainsAny(name, `/\`):
 		return fmt.Errorf("name contains a path separator")
 	case !cleanUTF8(name):

@@ -172,7 +172,6 @@ type signInput struct {
 	method      string
 	rawQuery    string
 	header      http.Header
-	host        string
 	payloadHash string // lowercase hex
 	timestamp   string
 	date        string

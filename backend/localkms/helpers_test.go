@@ -466,12 +466,3 @@ func (r rawResp) wantCode(t *testing.T, code string) {
 		t.Fatalf("RequestId %q is not a UUID", r.requestID)
 	}
 }
-
-func jsonBody(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
