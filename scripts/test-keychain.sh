@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the keychain tests of backend/credentials against a real
+# Runs the keychain tests of backend/credentials and kmsctl against a real
 # gnome-keyring inside a private D-Bus session, so nothing touches the
 # developer's own keyring and no daemon outlives the run.
 #
@@ -39,7 +39,7 @@ start=$(date +%s)
 set +e
 dbus-run-session -- sh -ec '
 	printf %s "$KEYRING_PASS" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-	KMSDESK_KEYCHAIN_TEST=1 go test -race -count=1 -v -run Keychain ./backend/credentials/...
+	KMSDESK_KEYCHAIN_TEST=1 go test -race -count=1 -v -run Keychain ./backend/credentials/... ./cmd/kmsctl/...
 ' 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
