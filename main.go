@@ -234,6 +234,8 @@ func parseArgs(args []string, stdout, stderr io.Writer) (files []string, done bo
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
+		case a == "":
+			continue
 		case a == "--version" || a == "-version" || a == "-v":
 			fmt.Fprintln(stdout, "kmsdesk", version)
 			return nil, true, 0

@@ -146,3 +146,30 @@ func TestGzipAssets(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseArgs: command lines never panic, files are exactly the non-flag arguments
+// that are not values of the Wails dev flags, and nothing is a file and an option both.
+func FuzzParseArgs(f *testing.F) {
+	f.Add("a.kmsenc\x00--version")
+	f.Add("-devserver\x00127.0.0.1:1\x00x")
+	f.Add("-loglevel=Warning\x00y\x00--bogus")
+	f.Fuzz(func(t *testing.T, joined string) {
+		args := strings.Split(joined, "\x00")
+		var out, errOut bytes.Buffer
+		files, done, code := parseArgs(args, &out, &errOut)
+		if done && len(files) != 0 {
+			t.Fatalf("%q: exit requested but files returned", args)
+		}
+		if !done && code != 0 {
+			t.Fatalf("%q: code %d without exit", args, code)
+		}
+		for _, f := range files {
+			if f == "" {
+				t.Fatalf("%q: an empty argument taken as a file", args)
+			}
+			if strings.HasPrefix(f, "-") && !devFlags[f] {
+				t.Fatalf("%q: option %q taken as a file", args, f)
+			}
+		}
+	})
+}
