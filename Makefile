@@ -62,8 +62,9 @@ e2e: ## browser end-to-end tests: headless Chromium drives the real UI on the re
 smoke: build kmsctl ## start the real window under Xvfb, screenshot it, drop files on it
 	scripts/smoke.sh
 
-lint: ## gofmt, go vet (linux/windows/darwin), staticcheck, vue-tsc, ESLint
+lint: ## gofmt, go mod tidy, go vet (linux/windows/darwin), staticcheck, vue-tsc, ESLint
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+	GOFLAGS= go mod tidy -diff
 	go vet ./...
 	GOOS=windows go vet ./backend/... ./cmd/...
 	GOOS=darwin go vet ./backend/... ./cmd/...
