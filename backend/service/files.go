@@ -262,15 +262,22 @@ func (s *FileService) Encrypt(req EncryptRequest) (JobInfo, error) {
 	return info, s.logErr("Encrypt", err)
 }
 
-func (s *FileService) encrypt(req EncryptRequest) (JobInfo, error) {
+// prepare checks what every job request shares: startup done, absolute paths and a
+// known overwrite policy.
+func (s *FileService) prepare(paths []string, overwrite string) ([]string, jobs.Policy, error) {
 	if err := s.ready(); err != nil {
-		return JobInfo{}, err
+		return nil, "", err
 	}
-	paths, err := absPaths(req.Paths)
+	abs, err := absPaths(paths)
 	if err != nil {
-		return JobInfo{}, err
+		return nil, "", err
 	}
-	pol, err := policy(req.Overwrite)
+	pol, err := policy(overwrite)
+	return abs, pol, err
+}
+
+func (s *FileService) encrypt(req EncryptRequest) (JobInfo, error) {
+	paths, pol, err := s.prepare(req.Paths, req.Overwrite)
 	if err != nil {
 		return JobInfo{}, err
 	}
@@ -327,26 +334,21 @@ func contextMap(pairs []ContextPair) (map[string]string, error) {
 // Decrypt starts decrypting .kmsenc and CiphertextBlob files (folders: the encrypted
 // files in them), restoring original names.
 func (s *FileService) Decrypt(req DecryptRequest) (JobInfo, error) {
-	info, err := func() (JobInfo, error) {
-		if err := s.ready(); err != nil {
-			return JobInfo{}, err
-		}
-		paths, err := absPaths(req.Paths)
-		if err != nil {
-			return JobInfo{}, err
-		}
-		pol, err := policy(req.Overwrite)
-		if err != nil {
-			return JobInfo{}, err
-		}
-		rc, err := contextMap(req.RequireContext)
-		if err != nil {
-			return JobInfo{}, err
-		}
-		info, err := s.mgr.Decrypt(s.ctx, jobs.DecryptSpec{Paths: paths, OutputDir: outputDir(req.OutputDir), Overwrite: pol, RequireContext: rc})
-		return jobInfo(info), err
-	}()
+	info, err := s.decrypt(req)
 	return info, s.logErr("Decrypt", err)
+}
+
+func (s *FileService) decrypt(req DecryptRequest) (JobInfo, error) {
+	paths, pol, err := s.prepare(req.Paths, req.Overwrite)
+	if err != nil {
+		return JobInfo{}, err
+	}
+	rc, err := contextMap(req.RequireContext)
+	if err != nil {
+		return JobInfo{}, err
+	}
+	info, err := s.mgr.Decrypt(s.ctx, jobs.DecryptSpec{Paths: paths, OutputDir: outputDir(req.OutputDir), Overwrite: pol, RequireContext: rc})
+	return jobInfo(info), err
 }
 
 // Verify starts a full authenticated pass over encrypted files; nothing is written.
