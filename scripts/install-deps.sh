@@ -63,12 +63,5 @@ if [ "$what" != build ]; then
   done
 fi
 
-# npm ci only when the lock file changed since the last install.
-stamp=frontend/node_modules/.kmsdesk-lock.sha256
-want=$(sha256sum frontend/package-lock.json | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "==> npm ci (frontend)"
-  (cd frontend && npm ci --no-audit --no-fund --loglevel=error)
-  echo "$want" >"$stamp"
-fi
+scripts/npm-ci.sh
 go mod download
