@@ -58,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// The Wails bindings generator runs this binary (built with -tags bindings) to read
 	// the bound methods; it needs no display and marks the run with "tsoutputtype".
 	_, generatingBindings := os.LookupEnv("tsoutputtype")
-	if msg := displayProblem(runtime.GOOS, os.Getenv); msg != "" && !generatingBindings {
+	if msg := displayProblem(runtime.GOOS, os.Getenv, os.Args[0]); msg != "" && !generatingBindings {
 		fmt.Fprintln(stderr, msg)
 		return 3
 	}
@@ -256,8 +256,9 @@ func parseArgs(args []string, stdout, stderr io.Writer) (files []string, done bo
 	return files, false, 0
 }
 
-// displayProblem explains, on Linux, that there is no display to open the window on.
-func displayProblem(goos string, getenv func(string) string) string {
+// displayProblem explains, on Linux, that there is no display to open the window on,
+// and how to run self (the command as typed) anyway.
+func displayProblem(goos string, getenv func(string) string, self string) string {
 	if goos != "linux" || getenv("DISPLAY") != "" || getenv("WAYLAND_DISPLAY") != "" {
 		return ""
 	}
@@ -265,6 +266,6 @@ func displayProblem(goos string, getenv func(string) string) string {
 KMS Desk is a desktop app and needs a desktop session to open its window.
   - On a desktop: start it from the applications menu, or from a terminal inside the session.
   - On a server or over SSH: run it under a virtual display, e.g.
-        xvfb-run -a kmsdesk
+        xvfb-run -a ` + self + `
     (Debian/Ubuntu: apt-get install xvfb), or use the command-line tool 'kmsctl' instead.`
 }

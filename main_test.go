@@ -45,15 +45,15 @@ func TestParseArgs(t *testing.T) {
 
 func TestDisplayProblem(t *testing.T) {
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	if msg := displayProblem("linux", env(nil)); !strings.Contains(msg, "xvfb-run") || !strings.Contains(msg, "DISPLAY") {
+	if msg := displayProblem("linux", env(nil), "./build/bin/kmsdesk"); !strings.Contains(msg, "xvfb-run -a ./build/bin/kmsdesk") || !strings.Contains(msg, "DISPLAY") {
 		t.Fatalf("no display: %q", msg)
 	}
 	for _, m := range []map[string]string{{"DISPLAY": ":0"}, {"WAYLAND_DISPLAY": "wayland-0"}} {
-		if msg := displayProblem("linux", env(m)); msg != "" {
+		if msg := displayProblem("linux", env(m), "kmsdesk"); msg != "" {
 			t.Errorf("%v: %q", m, msg)
 		}
 	}
-	if msg := displayProblem("windows", env(nil)); msg != "" {
+	if msg := displayProblem("windows", env(nil), "kmsdesk"); msg != "" {
 		t.Errorf("windows: %q", msg)
 	}
 }
