@@ -370,11 +370,16 @@ func (s *Store) longTerm(ctx context.Context, name string) (Credentials, error) 
 	if storage != StorageKeychain {
 		return Credentials{}, newErr(CodeCredentialsMissing, op, "no secret is stored", nil)
 	}
-	v, err := s.kc.Get(ctx, name)
+	return s.readItem(ctx, op, name, decodeSecretItem)
+}
+
+// readItem reads the keychain item of user and decodes it; errors name op.
+func (s *Store) readItem(ctx context.Context, op, user string, decode func(string) (Credentials, error)) (Credentials, error) {
+	v, err := s.kc.Get(ctx, user)
 	if err != nil {
 		return Credentials{}, fmt.Errorf("%s: %w", op, err)
 	}
-	c, err := decodeSecretItem(v)
+	c, err := decode(v)
 	if err != nil {
 		return Credentials{}, fmt.Errorf("%s: %w", op, err)
 	}

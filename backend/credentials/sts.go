@@ -443,15 +443,7 @@ func (s *Store) temporaryCredentials(ctx context.Context, name string) (Credenti
 
 func (s *Store) readTempItem(ctx context.Context, name string) (Credentials, error) {
 	op := fmt.Sprintf("read temporary credentials for profile %q", name)
-	v, err := s.kc.Get(ctx, name+stsSuffix)
-	if err != nil {
-		return Credentials{}, fmt.Errorf("%s: %w", op, err)
-	}
-	c, err := decodeSTSItem(v)
-	if err != nil {
-		return Credentials{}, fmt.Errorf("%s: %w", op, err)
-	}
-	return c, nil
+	return s.readItem(ctx, op, name+stsSuffix, decodeSTSItem)
 }
 
 // decodeSTSItem parses a profile's "<name>#sts" keychain item.
