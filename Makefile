@@ -10,7 +10,7 @@ LDFLAGS := -X main.version=$(VERSION)
 TAGS := webkit2_41
 APP := build/bin/kmsdesk
 
-.PHONY: help run deps build dev test test-go test-fuzz test-frontend test-keychain e2e smoke lint bindings check-bindings kmsctl package bench clean
+.PHONY: help run deps build dev frontend test test-go test-fuzz test-frontend test-keychain test-windows e2e smoke lint bindings check-bindings notices check-notices kmsctl package bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -31,30 +31,42 @@ dev: deps ## run the app with live reload of the frontend (wails dev)
 kmsctl: ## build the CLI into build/bin/kmsctl (pure Go, CGO_ENABLED=0)
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o build/bin/kmsctl ./cmd/kmsctl
 
-test: ## run every test tier: lint, Go (race), fuzz, frontend, keychain, browser e2e, Xvfb smoke, packages
-	scripts/install-deps.sh all
-	$(MAKE) lint
-	$(MAKE) check-bindings
-	$(MAKE) test-go
-	$(MAKE) test-fuzz
-	$(MAKE) test-frontend
-	$(MAKE) test-keychain
-	$(MAKE) e2e
-	$(MAKE) smoke
-	$(MAKE) package-test
-	@echo "==> make test: all tiers passed"
+# The tiers of `make test`, in order.
+TIERS := lint check-bindings check-notices test-go test-fuzz test-frontend test-keychain test-windows e2e smoke package-test
 
-test-go: ## Go unit and integration tests with the race detector (no display, no tags)
+test: ## run every test tier: lint, notices, Go (race), fuzz, frontend, keychain, Windows (Wine), browser e2e, Xvfb smoke, packages; prints each tier's time and the total
+	@start=$$(date +%s); times=""; \
+	for tier in install-deps $(TIERS); do \
+	  t0=$$(date +%s); \
+	  if [ $$tier = install-deps ]; then cmd="scripts/install-deps.sh all"; else cmd="$(MAKE) $$tier"; fi; \
+	  echo "$$cmd"; \
+	  $$cmd || { echo "==> make test: $$tier failed after $$(($$(date +%s) - t0)) s ($$(($$(date +%s) - start)) s in all)"; exit 1; }; \
+	  times="$$times, $$tier $$(($$(date +%s) - t0)) s"; \
+	done; \
+	echo "==> make test: all tiers passed in $$(($$(date +%s) - start)) s ($${times#, })"
+
+test-go: frontend ## Go unit and integration tests with the race detector, and the independent check of the golden vectors
 	scripts/go-test.sh
+	/usr/bin/python3 testdata/envelope/verify_vectors.py
 
-test-fuzz: ## short runs of every fuzz target
-	scripts/fuzz.sh 10s
+frontend: ## build the frontend into frontend/dist if it has no build yet (the Go binary embeds it)
+	@test -f frontend/dist/index.html || (cd frontend && npm run build)
+
+# Every fuzz target runs for FUZZTIME in `make test` (about 30 targets; CI's budget is 25
+# minutes for every tier); longer hunts: make test-fuzz FUZZTIME=10m.
+FUZZTIME ?= 5s
+
+test-fuzz: ## short runs of every fuzz target (FUZZTIME each, 5s by default)
+	scripts/fuzz.sh $(FUZZTIME)
 
 test-frontend: ## frontend type-check and Vitest unit tests
 	cd frontend && npm run typecheck && npx vitest run
 
 test-keychain: ## credential tests against a real gnome-keyring in a private D-Bus session
 	scripts/test-keychain.sh
+
+test-windows: frontend ## the Windows tier under Wine: Go tests, kmsctl.exe, installer, Explorer verbs, WebView2 message
+	scripts/test-windows.sh
 
 e2e: ## browser end-to-end tests: headless Chromium drives the real UI on the real Go backend
 	scripts/e2e.sh
@@ -69,14 +81,20 @@ lint: ## gofmt, go mod tidy, go vet (linux/windows/darwin), staticcheck, vue-tsc
 	GOOS=windows go vet ./backend/... ./cmd/...
 	GOOS=darwin go vet ./backend/... ./cmd/...
 	staticcheck ./...
+	cd scripts/notices && go vet ./... && staticcheck ./...
 	cd frontend && npm run typecheck && npx eslint .
 
-bindings: ## regenerate frontend/wailsjs from the Go services
-	wails generate module -tags $(TAGS)
-	chmod 644 frontend/wailsjs/runtime/*
+bindings: ## regenerate the TypeScript contract (frontend/wailsjs, src/api/events.gen.ts) from backend/service
+	scripts/bindings.sh
 
-check-bindings: ## fail if frontend/wailsjs is out of date with the Go code
+check-bindings: ## fail if the generated TypeScript contract is out of date with the Go code
 	scripts/check-bindings.sh
+
+notices: ## regenerate the third-party notices (frontend/src/notices.gen.json, THIRD_PARTY_NOTICES.txt) from what ships
+	scripts/notices.sh
+
+check-notices: ## fail if a shipped Go module, npm package or other component (Go runtime, NSIS, WebView2 bootstrapper) has no notice, or the notices are stale
+	scripts/notices.sh --check
 
 package: ## build installers and binaries into dist/ (see docs/INSTALL.md)
 	scripts/package.sh $(VERSION)

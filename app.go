@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -15,7 +17,6 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options"
 	wruntime "github.com/wailsapp/wails/v2/pkg/runtime"
 
-	"github.com/kmsdesk/kmsdesk/backend/credentials"
 	"github.com/kmsdesk/kmsdesk/backend/localkms"
 	"github.com/kmsdesk/kmsdesk/backend/service"
 )
@@ -27,6 +28,8 @@ type AppConfig struct {
 	Log         *slog.Logger
 	LogFile     string
 	LaunchFiles []string
+	// LaunchIntent is --encrypt/--decrypt of the command line (IntentNone without).
+	LaunchIntent service.OpenIntent
 }
 
 // App owns the lifecycle: it starts the embedded local KMS, opens the startup gate the
@@ -43,6 +46,8 @@ type App struct {
 
 	local   *embeddedKMS
 	backend *service.Backend
+	// handovers gathers the files of launches that arrive together into one batch.
+	handovers *handoverBatcher
 	// forceQuit is set once the user confirmed quitting while jobs run.
 	forceQuit atomic.Bool
 }
@@ -52,27 +57,31 @@ func NewApp(cfg AppConfig) (*App, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &App{cfg: cfg, log: cfg.Log, shell: &shell{log: cfg.Log}, rootCtx: ctx, cancel: cancel,
 		startupDone: make(chan struct{}), local: &embeddedKMS{}}
+	var dialogs service.Dialogs = a.shell
+	if d, ok := service.ScriptedDialogs(os.Getenv(service.EnvScriptedDialogs)); ok {
+		dialogs = d // browser e2e tests of a dev build: no native dialog to click
+	}
+	a.handovers = newHandoverBatcher(handoverQuiet, handoverMaxWait, time.AfterFunc, a.offer)
+	a.backend = service.New(service.Deps{
+		Context:                ctx,
+		Gate:                   a.startupDone,
+		Log:                    cfg.Log,
+		Dirs:                   cfg.Dirs,
+		RecoverCorruptProfiles: true,
+		Local:                  a.local,
+		Events:                 service.Emitter(a.shell.emit),
+		Dialogs:                dialogs,
+		Desktop:                a.shell,
+		Info:                   service.AppInfo{Name: "KMS Desk", Version: cfg.Version, ConfigDir: cfg.Dirs.Config, LogFile: cfg.LogFile},
+		Quit:                   a.quit,
+		Started:                processStart,
+	})
 	// The profile store reads profiles.json only; the keychain is touched when a
 	// secret is needed, so a slow or locked keychain never delays the window.
-	store, err := credentials.Open(credentials.Options{ConfigDir: cfg.Dirs.Config, RecoverCorrupt: true})
-	if err != nil {
+	if err := a.backend.Host.OpenProfiles(); err != nil {
 		cancel()
 		return nil, fmt.Errorf("open profiles: %w", err)
 	}
-	conn := service.NewConnector(service.ProfileResolver(store), a.local)
-	a.backend = service.New(service.Deps{
-		Profiles:  store,
-		Context:   ctx,
-		Gate:      a.startupDone,
-		Log:       cfg.Log,
-		Connector: conn,
-		Events:    a.shell,
-		Dialogs:   a.shell,
-		Desktop:   a.shell,
-		Info:      service.AppInfo{Name: "KMS Desk", Version: cfg.Version, ConfigDir: cfg.Dirs.Config, LogFile: cfg.LogFile},
-		Quit:      a.quit,
-		Started:   processStart,
-	})
 	return a, nil
 }
 
@@ -80,18 +89,16 @@ func NewApp(cfg AppConfig) (*App, error) {
 func (a *App) Bindings() []any { return a.backend.Bindings() }
 
 // InitialPreferences returns the saved preferences for the window options.
-func (a *App) InitialPreferences() service.Preferences {
-	p, err := a.backend.App.Preferences()
-	if err != nil {
-		a.log.Warn("read preferences", "err", err)
-	}
-	return p
-}
+func (a *App) InitialPreferences() service.Preferences { return a.backend.Host.Preferences() }
 
 // startup runs when the Wails runtime is ready.
 func (a *App) startup(ctx context.Context) {
+	startupPhase(a.log, "wails runtime ready")
 	a.shell.setContext(ctx)
 	wruntime.EventsOn(ctx, "wails:file-drop", a.fileDrop)
+	// The launch's own files join the launches that arrive right after it: Explorer
+	// starts one process per selected file, the first of which becomes this app.
+	a.handovers.add(a.cfg.LaunchFiles, a.cfg.LaunchIntent)
 	if w := a.InitialPreferences().Window; w.Width > 0 && !w.Maximised && (w.X != 0 || w.Y != 0) {
 		wruntime.WindowSetPosition(ctx, w.X, w.Y)
 	}
@@ -102,6 +109,7 @@ func (a *App) startup(ctx context.Context) {
 // so a slow keychain never blocks the window from appearing.
 func (a *App) init() {
 	defer close(a.startupDone)
+	defer startupPhase(a.log, "gate open")
 	srv, err := localkms.Open(localkms.Options{
 		DataDir:   a.cfg.Dirs.LocalKMS,
 		MasterKey: localkms.MasterKeyAuto,
@@ -113,11 +121,11 @@ func (a *App) init() {
 		return
 	}
 	a.local.set(srv, nil)
-	a.backend.App.OfferLaunchFiles(a.cfg.LaunchFiles)
 	a.log.Info("ready")
 }
 
-func (a *App) domReady(context.Context) {}
+// domReady runs when the page's DOM is loaded (its scripts may still be running).
+func (a *App) domReady(context.Context) { startupPhase(a.log, "dom ready") }
 
 // beforeClose saves the window geometry. It returns true (keep the window open) when
 // jobs are still running, after asking the UI to confirm.
@@ -130,22 +138,20 @@ func (a *App) beforeClose(ctx context.Context) bool {
 			win.Width, win.Height, win.X, win.Y = p.Window.Width, p.Window.Height, p.Window.X, p.Window.Y
 		}
 	}
-	if err := a.backend.App.UpdateWindow(win); err != nil {
+	if err := a.backend.Host.SaveWindow(win); err != nil {
 		a.log.Warn("save window geometry", "err", err)
 	}
-	if n, _ := a.backend.Files.RunningJobs(); n > 0 && !a.forceQuit.Load() {
-		// Ask first: the UI shows a dialog and calls AppService.Quit on confirmation.
-		a.shell.Emit("app:confirm-close", n)
-		return true
-	}
-	return false
+	// With jobs running the UI asks first and calls AppService.Quit on confirmation.
+	return !a.forceQuit.Load() && !a.backend.Host.CloseRequested()
 }
 
-// shutdown cancels running jobs and waits (bounded) for them to remove their partial
-// files, then closes the local KMS.
+// shutdown clears a copied secret from the clipboard, cancels running jobs and waits
+// (bounded) for them to remove their partial files, then closes the local KMS.
 func (a *App) shutdown(context.Context) {
 	a.cancel()
-	service.StopFileJobs(a.backend.Files, 5*time.Second)
+	if err := a.backend.Host.Shutdown(5 * time.Second); err != nil {
+		a.log.Warn("file jobs did not stop in time", "err", err)
+	}
 	a.local.close(a.log)
 	a.log.Info("stopped")
 }
@@ -160,38 +166,139 @@ func (a *App) quit() {
 
 // secondInstance receives the arguments of a second launch and hands its files over.
 func (a *App) secondInstance(data options.SecondInstanceData) {
-	a.handOver(launchFiles(data.Args, data.WorkingDirectory)...)
+	l := launchFiles(data.Args, data.WorkingDirectory)
+	a.handOver(l.intent, l.files...)
 }
 
 // launchFiles returns the files among a second launch's arguments, with relative paths
-// resolved against the directory that launch was started in (not ours).
-func launchFiles(args []string, workDir string) []string {
-	files, _, _ := parseArgs(args, nilWriter{}, nilWriter{})
-	for i, f := range files {
+// resolved against the directory that launch was started in (not ours), and its intent.
+func launchFiles(args []string, workDir string) launchArgs {
+	l, _, _ := parseArgs(args, nilWriter{}, nilWriter{})
+	for i, f := range l.files {
 		if !filepath.IsAbs(f) && workDir != "" {
-			files[i] = filepath.Join(workDir, f)
+			l.files[i] = filepath.Join(workDir, f)
 		}
 	}
-	return files
+	return l
 }
 
-// handOver brings the window to the front and hands files to the UI.
-func (a *App) handOver(files ...string) {
-	a.log.Info("second launch", "files", len(files))
+// handOver brings the window to the front and hands files to the UI (in a batch with
+// the launches that arrive together).
+func (a *App) handOver(intent service.OpenIntent, files ...string) {
+	a.log.Info("second launch", "files", len(files), "intent", intentName(intent))
 	if ctx := a.shell.context(); ctx != nil {
 		wruntime.WindowUnminimise(ctx)
 		wruntime.Show(ctx)
 	}
-	a.backend.App.OfferLaunchFiles(files)
+	a.handovers.add(files, intent)
 }
 
-// fileDrop is the file-drop hook. Native drops arrive as (int, int, []string); the same
-// event emitted by JavaScript arrives JSON-decoded, so both shapes are accepted (Wails'
-// own runtime.OnFileDrop accepts only the first and panics on a malformed payload).
-func (a *App) fileDrop(data ...any) {
-	if len(data) != 3 {
-		a.log.Warn("file drop without paths")
+// offer hands one batch of launch files to the UI.
+func (a *App) offer(files []string, intent service.OpenIntent) {
+	a.log.Info("files handed over", "count", len(files), "intent", intentName(intent))
+	a.backend.Host.OfferFiles(files, intent)
+}
+
+// How long the batcher waits for more launches: Explorer's "Encrypt with KMS Desk" on
+// N selected files starts N processes (one per file, MultiSelectModel=Player only lifts
+// the 15-file limit), which arrive within a fraction of a second of each other.
+const (
+	handoverQuiet   = 600 * time.Millisecond // a batch closes this long after its last launch
+	handoverMaxWait = 4 * time.Second        // and at the latest this long after its first
+)
+
+// handoverBatcher gathers files handed over with the same intent until no launch came
+// for quiet (or maxWait passed since the batch began) and then offers them as one
+// batch. A launch with another intent closes the current batch first.
+type handoverBatcher struct {
+	quiet, maxWait time.Duration
+	afterFunc      func(time.Duration, func()) *time.Timer
+	flush          func([]string, service.OpenIntent)
+
+	mu     sync.Mutex
+	files  []string
+	intent service.OpenIntent
+	began  time.Time
+	timer  *time.Timer
+	seq    int // identifies the current timer: a stopped one that fires anyway does nothing
+	now    func() time.Time
+}
+
+func newHandoverBatcher(quiet, maxWait time.Duration, afterFunc func(time.Duration, func()) *time.Timer, flush func([]string, service.OpenIntent)) *handoverBatcher {
+	return &handoverBatcher{quiet: quiet, maxWait: maxWait, afterFunc: afterFunc, flush: flush, now: time.Now}
+}
+
+// add puts files into the current batch (or starts one).
+func (b *handoverBatcher) add(files []string, intent service.OpenIntent) {
+	if len(files) == 0 {
 		return
+	}
+	b.mu.Lock()
+	var closed []string
+	var closedIntent service.OpenIntent
+	if len(b.files) > 0 && intent != b.intent {
+		closed, closedIntent = b.take()
+	}
+	if len(b.files) == 0 {
+		b.intent, b.began = intent, b.now()
+	}
+	b.files = append(b.files, files...)
+	wait := b.quiet
+	if left := b.maxWait - b.now().Sub(b.began); left < wait {
+		wait = max(left, 0)
+	}
+	if b.timer != nil {
+		b.timer.Stop()
+	}
+	b.seq++
+	seq := b.seq
+	b.timer = b.afterFunc(wait, func() { b.fire(seq) })
+	b.mu.Unlock()
+	if closed != nil {
+		b.flush(closed, closedIntent)
+	}
+}
+
+// fire closes the batch when timer seq runs out; a timer that was replaced or stopped
+// but fired anyway finds another seq and does nothing.
+func (b *handoverBatcher) fire(seq int) {
+	b.mu.Lock()
+	if seq != b.seq || len(b.files) == 0 {
+		b.mu.Unlock()
+		return
+	}
+	files, intent := b.take()
+	b.mu.Unlock()
+	b.flush(files, intent)
+}
+
+// take empties the current batch; b.mu is held.
+func (b *handoverBatcher) take() ([]string, service.OpenIntent) {
+	files, intent := b.files, b.intent
+	b.files, b.intent = nil, service.IntentNone
+	b.seq++
+	if b.timer != nil {
+		b.timer.Stop()
+		b.timer = nil
+	}
+	return files, intent
+}
+
+// fileDrop is the file-drop hook.
+func (a *App) fileDrop(data ...any) {
+	paths := droppedPaths(data)
+	a.log.Info("files dropped", "count", len(paths))
+	// Classifying a large folder takes a moment: never hold up the event loop.
+	go a.backend.Host.OfferFiles(paths, service.IntentNone)
+}
+
+// droppedPaths reads the paths of a file drop. Native drops arrive as (int, int,
+// []string); the same event emitted by JavaScript arrives JSON-decoded, so both shapes
+// are accepted (Wails' own runtime.OnFileDrop accepts only the first and panics on a
+// malformed payload).
+func droppedPaths(data []any) []string {
+	if len(data) != 3 {
+		return nil
 	}
 	var paths []string
 	switch p := data[2].(type) {
@@ -204,8 +311,7 @@ func (a *App) fileDrop(data ...any) {
 			}
 		}
 	}
-	a.log.Info("files dropped", "count", len(paths))
-	a.backend.App.OfferLaunchFiles(paths)
+	return paths
 }
 
 // embeddedKMS is the local KMS opened in the background; the services reach it only
@@ -246,6 +352,35 @@ func (e *embeddedKMS) EmbeddedCredential() (string, string, error) {
 	return srv.EmbeddedCredential()
 }
 
+// InstanceIDs implements service.LocalKMS.
+func (e *embeddedKMS) InstanceIDs() []string {
+	srv, err := e.get()
+	if err != nil {
+		return nil
+	}
+	return srv.InstanceIDs()
+}
+
+// Backup implements service.LocalKMS.
+func (e *embeddedKMS) Backup(w io.Writer, passphrase string) (service.LocalBackup, error) {
+	srv, err := e.get()
+	if err != nil {
+		return service.LocalBackup{}, err
+	}
+	info, err := srv.Backup(w, passphrase)
+	return service.LocalBackup(info), err
+}
+
+// Restore implements service.LocalKMS.
+func (e *embeddedKMS) Restore(r io.Reader, passphrase string) (service.LocalRestore, error) {
+	srv, err := e.get()
+	if err != nil {
+		return service.LocalRestore{}, err
+	}
+	res, err := srv.Restore(r, passphrase)
+	return service.LocalRestore(res), err
+}
+
 func (e *embeddedKMS) close(log *slog.Logger) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -267,7 +402,8 @@ func (t embeddedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return srv.Transport().RoundTrip(r)
 }
 
-// shell adapts the Wails runtime to service.Events, service.Dialogs and service.Desktop.
+// shell adapts the Wails runtime to service.Events (through service.Emitter),
+// service.Dialogs and service.Desktop.
 // Runtime calls need the Wails context (any other context kills the process), so every
 // method is a no-op or an error until startup handed it over.
 type shell struct {
@@ -290,8 +426,8 @@ func (s *shell) context() context.Context {
 
 var errNoWindow = fmt.Errorf("the window is not ready")
 
-// Emit implements service.Events.
-func (s *shell) Emit(name string, data any) {
+// emit sends an event to the UI (service.Emitter turns the typed events into these).
+func (s *shell) emit(name string, data any) {
 	if ctx := s.context(); ctx != nil {
 		wruntime.EventsEmit(ctx, name, data)
 	}

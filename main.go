@@ -29,6 +29,7 @@ import (
 
 	"github.com/kmsdesk/kmsdesk/backend/applog"
 	"github.com/kmsdesk/kmsdesk/backend/service"
+	"github.com/kmsdesk/kmsdesk/backend/webview2"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -51,7 +52,7 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	files, done, code := parseArgs(args, stdout, stderr)
+	launch, done, code := parseArgs(args, stdout, stderr)
 	if done {
 		return code
 	}
@@ -81,14 +82,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer closeLog()
-	log.Info("starting", "version", version, "platform", runtime.GOOS+"/"+runtime.GOARCH)
+	startupPhase(log, "log open")
+	log.Info("starting", "version", version, "platform", runtime.GOOS+"/"+runtime.GOARCH,
+		"files", len(launch.files), "intent", intentName(launch.intent))
+	if !generatingBindings {
+		if code, stop := webview2.Check(log, stderr); stop {
+			return code
+		}
+	}
 
-	app, err := NewApp(AppConfig{Version: version, Dirs: dirs, Log: log, LogFile: logPath, LaunchFiles: files})
+	app, err := NewApp(AppConfig{Version: version, Dirs: dirs, Log: log, LogFile: logPath,
+		LaunchFiles: launch.files, LaunchIntent: launch.intent})
 	if err != nil {
 		log.Error("start", "err", err)
 		fmt.Fprintln(stderr, "kmsdesk:", err)
 		return 1
 	}
+	startupPhase(log, "app built")
 	prefs := app.InitialPreferences()
 	width, height := 1280, 800
 	if w := prefs.Window; w.Width >= 900 && w.Height >= 600 {
@@ -98,6 +108,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if prefs.Window.Maximised {
 		startState = options.Maximised
 	}
+	startupPhase(log, "wails run")
 
 	err = wails.Run(&options.App{
 		Title:            "KMS Desk",
@@ -113,6 +124,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		OnBeforeClose:    app.beforeClose,
 		OnShutdown:       app.shutdown,
 		Bind:             app.Bindings(),
+		EnumBind:         service.Enums(),
 		ErrorFormatter:   service.FormatError,
 		SingleInstanceLock: &options.SingleInstanceLock{
 			UniqueId:               singleInstanceID,
@@ -128,14 +140,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Linux: &linux.Options{
 			Icon:             icon,
 			ProgramName:      "kmsdesk",
-			WebviewGpuPolicy: linux.WebviewGpuPolicyOnDemand,
+			WebviewGpuPolicy: webviewGpuPolicy(os.Getenv),
 		},
 		Windows: &windows.Options{
 			WebviewIsTransparent: false,
 			DisableWindowIcon:    false,
 		},
 		// macOS hands a double-clicked .kmsenc file over by this event, not by argv.
-		Mac: &mac.Options{OnFileOpen: func(path string) { app.handOver(path) }},
+		Mac: &mac.Options{OnFileOpen: func(path string) { app.handOver(service.IntentNone, path) }},
 	})
 	if err != nil {
 		log.Error("wails run", "err", err)
@@ -143,6 +155,40 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// startupPhase logs at debug level that a phase of the startup ended now.
+func startupPhase(log *slog.Logger, phase string) {
+	service.LogStartupPhase(log, processStart, phase, time.Now())
+}
+
+// webviewGpuEnv set to 1 lets WebKitGTK render with the GPU (OpenGL) again.
+const webviewGpuEnv = "KMSDESK_WEBVIEW_GPU"
+
+// webviewGpuPolicy is how WebKitGTK renders the window on Linux: on the CPU unless
+// webviewGpuEnv asks for the GPU. Compositing with OpenGL sets up a GL context and its
+// shaders before the first picture, and where Mesa emulates the GPU (virtual machines,
+// remote desktops, Xvfb) draws every frame on the CPU all the same: under Xvfb it cost
+// about 250 ms of CPU before the key list was painted. Forms and tables gain nothing from
+// it. It is also Wails' own default on Linux, for the drivers that draw a blank window
+// (wails#2977; docs/TROUBLESHOOTING.md#linux-blank-window).
+func webviewGpuPolicy(getenv func(string) string) linux.WebviewGpuPolicy {
+	if getenv(webviewGpuEnv) == "1" {
+		return linux.WebviewGpuPolicyOnDemand
+	}
+	return linux.WebviewGpuPolicyNever
+}
+
+// logLevelEnv selects the log level: "debug" adds the startup phases and every bound
+// call (docs/TROUBLESHOOTING.md); anything else is the default, info.
+const logLevelEnv = "KMSDESK_LOG_LEVEL"
+
+// logLevel is the level logLevelEnv asks for.
+func logLevel(getenv func(string) string) slog.Level {
+	if strings.EqualFold(strings.TrimSpace(getenv(logLevelEnv)), "debug") {
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
 }
 
 // openLog opens the rotated log file (and mirrors it to stderr in development builds).
@@ -159,7 +205,7 @@ func openLog(dir string, discard bool, stderr io.Writer) (*slog.Logger, string, 
 	if version == "dev" {
 		also = stderr
 	}
-	return applog.New(f, also, slog.LevelInfo), f.Path(), func() { f.Close() }, nil
+	return applog.New(f, also, logLevel(os.Getenv)), f.Path(), func() { f.Close() }, nil
 }
 
 // frontendAssets is the built frontend (frontend/dist) as the webview sees it: the
@@ -228,32 +274,76 @@ func (i memInfo) Sys() any           { return nil }
 // devFlags are the flags a Wails dev build accepts, with a value each; they are not files.
 var devFlags = map[string]bool{"-devserver": true, "-assetdir": true, "-frontenddevserverurl": true, "-loglevel": true}
 
-// parseArgs handles --version/--help and returns the files to open. done reports that
-// the process should exit with code.
-func parseArgs(args []string, stdout, stderr io.Writer) (files []string, done bool, code int) {
+// launchArgs is what a command line asks the app to do: open files, with an intent
+// ("Encrypt with KMS Desk" / "Decrypt with KMS Desk" of the file manager) or without
+// (double-click, `kmsdesk FILE`: the content decides).
+type launchArgs struct {
+	files  []string
+	intent service.OpenIntent
+}
+
+const usage = `Usage: kmsdesk [--encrypt | --decrypt] [--] [FILE...]
+
+KMS Desk: Tencent Cloud KMS keys, text and file encryption.
+Files and folders given are opened in the Files view (.kmsenc files to decrypt, others
+to encrypt). When KMS Desk is running already, they go to its window.
+  --encrypt  the files are to be encrypted ("Encrypt with KMS Desk" in the file manager)
+  --decrypt  the files are to be decrypted ("Decrypt with KMS Desk")
+  --version  print the version`
+
+// parseArgs handles --version/--help and returns the files to open and the intent.
+// done reports that the process should exit with code.
+func parseArgs(args []string, stdout, stderr io.Writer) (launch launchArgs, done bool, code int) {
+	onlyFiles := false
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case a == "":
 			continue
+		case onlyFiles:
+			launch.files = append(launch.files, a)
+		case a == "--":
+			onlyFiles = true
 		case a == "--version" || a == "-version" || a == "-v":
 			fmt.Fprintln(stdout, "kmsdesk", version)
-			return nil, true, 0
+			return launchArgs{}, true, 0
 		case a == "--help" || a == "-help" || a == "-h":
-			fmt.Fprintln(stdout, "Usage: kmsdesk [FILE...]\n\nKMS Desk: Tencent Cloud KMS keys, text and file encryption.\nFiles given are opened in the Files view (.kmsenc files to decrypt, others to encrypt).\n  --version  print the version")
-			return nil, true, 0
+			fmt.Fprintln(stdout, usage)
+			return launchArgs{}, true, 0
+		case a == "--encrypt" || a == "--decrypt":
+			intent := service.IntentEncrypt
+			if a == "--decrypt" {
+				intent = service.IntentDecrypt
+			}
+			if launch.intent != service.IntentNone && launch.intent != intent {
+				fmt.Fprintln(stderr, "kmsdesk: --encrypt and --decrypt exclude each other (try --help)")
+				return launchArgs{}, true, 2
+			}
+			launch.intent = intent
 		case devFlags[strings.SplitN(a, "=", 2)[0]]:
 			if !strings.Contains(a, "=") {
 				i++
 			}
 		case strings.HasPrefix(a, "-"):
 			fmt.Fprintf(stderr, "kmsdesk: unknown option %s (try --help)\n", a)
-			return nil, true, 2
+			return launchArgs{}, true, 2
 		default:
-			files = append(files, a)
+			launch.files = append(launch.files, a)
 		}
 	}
-	return files, false, 0
+	if launch.intent != service.IntentNone && len(launch.files) == 0 {
+		fmt.Fprintf(stderr, "kmsdesk: --%s needs the files or folders to %s (try --help)\n", launch.intent, launch.intent)
+		return launchArgs{}, true, 2
+	}
+	return launch, false, 0
+}
+
+// intentName is an intent as the log shows it.
+func intentName(i service.OpenIntent) string {
+	if i == service.IntentNone {
+		return "none"
+	}
+	return string(i)
 }
 
 // displayProblem explains, on Linux, that there is no display to open the window on,

@@ -28,4 +28,23 @@ export default [
       '@typescript-eslint/no-explicit-any': 'error',
     },
   },
+  {
+    // Layering: views, components and dialogs work through the Pinia stores; only the
+    // stores call the backend (src/api). Types of the contract may still be imported.
+    files: ['src/App.vue', 'src/views/**', 'src/components/**', 'src/dialogs/**', 'src/composables/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/api/backend', '**/api/events', '**/api/runtime'],
+              allowTypeImports: true,
+              message: 'Call the backend through a store (src/stores); only stores import src/api.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 ]

@@ -4,13 +4,14 @@
 # CPU seconds per GiB, and peak RSS.
 #
 #   scripts/bench-envelope.sh            # 1 GiB and 4 GiB in a temp dir under /var/tmp
-#   SIZES="1" WORKERS="1 0" BENCH_DIR=/mnt/ssd/tmp scripts/bench-envelope.sh
+#   SIZES="1" WORKERS="1 0" SUITES="sm4" BENCH_DIR=/mnt/ssd/tmp scripts/bench-envelope.sh
 #
 # The input is random and warm in the page cache for every tool alike.
 set -euo pipefail
 
 SIZES=${SIZES:-"1 4"}      # GiB
 WORKERS=${WORKERS:-"0 1"}  # 0 = one AEAD goroutine per CPU
+SUITES=${SUITES:-"aes sm4"} # aes = AES-256-GCM (0x0001), sm4 = SM4-GCM, 国密 (0x0002)
 if [[ -n ${BENCH_DIR:-} ]]; then
 	DIR=$BENCH_DIR
 	trap 'rm -f "$DIR"/in.bin "$DIR"/cp.bin "$DIR"/out.kmsenc "$DIR"/out.bin "$DIR"/benchfile "$DIR"/master.key' EXIT
@@ -34,7 +35,7 @@ measure() {
 	read -r wall user sys rss <<<"$stats"
 	awk -v n="$name" -v g="$gib" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" -v t0="$t0" -v t1="$t1" 'BEGIN {
 		ws = t1 - t0
-		printf "%-22s %4d GiB  wall %6.2f s  +sync %6.2f s (%5.0f MB/s)  user %5.2f  sys %5.2f  cpu %4.2f s/GiB  rss %6.1f MiB\n",
+		printf "%-26s %4d GiB  wall %6.2f s  +sync %6.2f s (%5.0f MB/s)  user %5.2f  sys %5.2f  cpu %4.2f s/GiB  rss %6.1f MiB\n",
 			n, g, w, ws, g * 1073741824 / ws / 1e6, u, s, (u + s) / g, r / 1024 }'
 }
 
@@ -43,11 +44,13 @@ for g in $SIZES; do
 	cat "$DIR/in.bin" >/dev/null
 	measure "cp" "$g" cp "$DIR/in.bin" "$DIR/cp.bin"
 	rm -f "$DIR/cp.bin"
-	for w in $WORKERS; do
-		measure "encrypt workers=$w" "$g" "$DIR/benchfile" -key "$DIR/master.key" -workers "$w" -mode encrypt -in "$DIR/in.bin" -out "$DIR/out.kmsenc"
-		measure "decrypt workers=$w" "$g" "$DIR/benchfile" -key "$DIR/master.key" -workers "$w" -mode decrypt -in "$DIR/out.kmsenc" -out "$DIR/out.bin"
-		cmp "$DIR/in.bin" "$DIR/out.bin"
-		rm -f "$DIR/out.kmsenc" "$DIR/out.bin"
+	for s in $SUITES; do
+		for w in $WORKERS; do
+			measure "$s encrypt workers=$w" "$g" "$DIR/benchfile" -key "$DIR/master.key" -suite "$s" -workers "$w" -mode encrypt -in "$DIR/in.bin" -out "$DIR/out.kmsenc"
+			measure "$s decrypt workers=$w" "$g" "$DIR/benchfile" -key "$DIR/master.key" -workers "$w" -mode decrypt -in "$DIR/out.kmsenc" -out "$DIR/out.bin"
+			cmp "$DIR/in.bin" "$DIR/out.bin"
+			rm -f "$DIR/out.kmsenc" "$DIR/out.bin"
+		done
+		measure "$s encrypt to /dev/null" "$g" "$DIR/benchfile" -key "$DIR/master.key" -suite "$s" -mode encrypt -in "$DIR/in.bin" -out /dev/null
 	done
-	measure "encrypt to /dev/null" "$g" "$DIR/benchfile" -key "$DIR/master.key" -mode encrypt -in "$DIR/in.bin" -out /dev/null
 done

@@ -3,7 +3,9 @@
 # /usr/bin/chromium through playwright-core) against the real Go backend: the app built
 # with -tags dev serves the UI it embeds (the same compressed assets a release ships)
 # and the bindings on a local port (the window itself opens on a private Xvfb display),
-# with a fresh KMSDESK_HOME, so the embedded local KMS starts empty.
+# with a fresh KMSDESK_HOME, so the embedded local KMS starts empty. Arguments name the
+# test files to run (default: all of frontend/e2e/), e.g.
+# scripts/e2e.sh frontend/e2e/credentials.test.mjs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -15,6 +17,8 @@ mkdir -p "$ART" build/bin
 echo "==> e2e: building frontend and the dev-tagged app"
 (cd frontend && npm run build --silent >/dev/null)
 go build -tags dev,webkit2_41 -o build/bin/kmsdesk-dev .
+# kmsctl serves a local KMS over HTTP for the expired-credentials test.
+CGO_ENABLED=0 go build -o build/bin/kmsctl-e2e ./cmd/kmsctl
 
 work=$(mktemp -d)
 APP_PID="" XVFB_PID=""
@@ -23,7 +27,8 @@ trap cleanup EXIT
 
 start_xvfb
 PORT=$(free_port)
-KMSDESK_HOME="$work/home" ./build/bin/kmsdesk-dev -devserver "127.0.0.1:$PORT" -loglevel Warning \
+mkdir -p "$work/dialogs"
+KMSDESK_E2E_DIALOGS="$work/dialogs" KMSDESK_HOME="$work/home" ./build/bin/kmsdesk-dev -devserver "127.0.0.1:$PORT" -loglevel Warning \
   >"$ART/e2e-app.log" 2>&1 &
 APP_PID=$!
 wait_http "http://127.0.0.1:$PORT/" 90
@@ -31,8 +36,9 @@ wait_http "http://127.0.0.1:$PORT/" 90
 echo "==> e2e: running Playwright tests"
 # The API key the settings test types into the UI; no file the app writes may hold it.
 export KMSDESK_E2E_SECRET_ID="AKIDe2eSCAN$(date +%s)x0123456789" KMSDESK_E2E_SECRET_KEY="e2eSecretKey$RANDOM$RANDOM-NeverOnDisk"
-KMSDESK_E2E_URL="http://127.0.0.1:$PORT/" KMSDESK_E2E_ARTIFACTS="$ART" KMSDESK_E2E_WORK="$work" \
-  timeout 600 node --test --test-concurrency=1 --test-reporter=spec frontend/e2e/
+KMSDESK_E2E_DIALOGS="$work/dialogs" KMSDESK_E2E_URL="http://127.0.0.1:$PORT/" KMSDESK_E2E_ARTIFACTS="$ART" KMSDESK_E2E_WORK="$work" \
+  KMSDESK_E2E_KMSCTL="$ROOT/build/bin/kmsctl-e2e" \
+  timeout 600 node --test --test-concurrency=1 --test-reporter=spec "${@:-frontend/e2e/}"
 
 echo "==> e2e: scanning the app's config, data and log files for the API key"
 stop "$APP_PID"

@@ -86,9 +86,9 @@ if [ -n "${KMSDESK_MACOS_CERT_P12:-}" ]; then
 fi
 
 echo "==> package-macos: version $RAW"
-if [ ! -x .bin/wails ] || [ tools/wails/go.sum -nt .bin/wails ]; then
+if [ ! -x .bin/wails ] || [ scripts/tools/wails/go.sum -nt .bin/wails ]; then
   mkdir -p .bin
-  (cd tools/wails && go build -o "$ROOT/.bin/wails" github.com/wailsapp/wails/v2/cmd/wails)
+  (cd scripts/tools/wails && go build -o "$ROOT/.bin/wails" github.com/wailsapp/wails/v2/cmd/wails)
 fi
 (cd frontend && npm ci --no-audit --no-fund --loglevel=error)
 

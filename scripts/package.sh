@@ -2,8 +2,8 @@
 # package.sh [--only linux,windows,kmsctl] [--dist DIR] [VERSION]
 #
 # Builds KMS Desk's installers and binaries into dist/ (`make package` runs it):
-#   kmsdesk_<pkgver>_amd64.deb, kmsdesk-<pkgver>-1.x86_64.rpm   (WebKitGTK 4.1 build, nfpm)
-#   kmsdesk-<ver>-windows-amd64-installer.exe                    (NSIS, per-user, WebView2 bootstrapper)
+#   kmsdesk_<pkgver>_amd64.deb, kmsdesk-<pkgver>-1.x86_64.rpm   (WebKitGTK 4.1 build and kmsctl, nfpm)
+#   kmsdesk-<ver>-windows-amd64-installer.exe                    (NSIS, per-user, kmsctl.exe, WebView2 bootstrapper)
 #   kmsdesk-<ver>-windows-amd64.exe                              (the portable app)
 #   kmsctl-<ver>-{linux,windows,darwin}-{amd64,arm64}[.exe]      (CGO_ENABLED=0)
 #   SHA256SUMS                                                   (sha256sum -c SHA256SUMS)
@@ -118,8 +118,18 @@ if want linux; then
   check_version "$BIN/kmsdesk-package-linux-amd64" --version
   step_done
 
+  step "kmsctl and its man pages for the .deb and .rpm"
+  ctl=$BIN/kmsctl-package-linux-amd64
+  CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags "-s -w $LDFLAGS" -o "$ctl" ./cmd/kmsctl
+  check_version "$ctl" version
+  man=$BIN/kmsctl-man
+  rm -rf "$man"
+  "$ctl" __man "$man"
+  gzip -9n "$man"/*.1
+  step_done
+
   step ".deb and .rpm (nfpm)"
-  export KMSDESK_PKG_VERSION=$PV KMSDESK_APP_BIN=$BIN/kmsdesk-package-linux-amd64
+  export KMSDESK_PKG_VERSION=$PV KMSDESK_APP_BIN=$BIN/kmsdesk-package-linux-amd64 KMSDESK_CTL_BIN=$ctl KMSDESK_MAN_DIR=$man
   nfpm package --config packaging/nfpm.yaml --packager deb --target "$DIST/kmsdesk_${PV}_amd64.deb"
   nfpm package --config packaging/nfpm.yaml --packager rpm --target "$DIST/kmsdesk-${PV}-1.x86_64.rpm"
   step_done
@@ -137,13 +147,23 @@ if want windows; then
   cp "$exe" "$DIST/kmsdesk-$FV-windows-amd64.exe"
   step_done
 
+  # kmsctl.exe goes into the installer too: the signed one of dist/ when it was built.
+  ctl_exe=$DIST/kmsctl-$FV-windows-amd64.exe
+  if ! want kmsctl; then
+    ctl_exe=$BIN/kmsctl-package-windows-amd64.exe
+    CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -trimpath -ldflags "-s -w $LDFLAGS" -o "$ctl_exe" ./cmd/kmsctl
+    if [ -n "$SIGN" ]; then
+      scripts/sign-windows.sh "$ctl_exe"
+    fi
+  fi
+
   step "Windows installer (NSIS)"
   # The WebView2 bootstrapper ships inside the pinned Wails module (go.sum-checked).
-  wails_dir=$(cd tools/wails && go list -m -f '{{.Dir}}' github.com/wailsapp/wails/v2)
+  wails_dir=$(cd scripts/tools/wails && go list -m -f '{{.Dir}}' github.com/wailsapp/wails/v2)
   mkdir -p build/windows/installer/tmp
   install -m 0644 "$wails_dir/internal/webview2runtime/MicrosoftEdgeWebview2Setup.exe" \
     build/windows/installer/tmp/MicrosoftEdgeWebview2Setup.exe
-  nsis=(-V2 "-DARG_WAILS_AMD64_BINARY=$exe" "-DKMSDESK_VERSION=$RAW" "-DKMSDESK_WIN_VERSION=$WV"
+  nsis=(-V2 "-DARG_WAILS_AMD64_BINARY=$exe" "-DKMSDESK_KMSCTL_BINARY=$ctl_exe" "-DKMSDESK_VERSION=$RAW" "-DKMSDESK_WIN_VERSION=$WV"
     "-DKMSDESK_OUTFILE=$DIST/kmsdesk-$FV-windows-amd64-installer.exe")
   [ -n "$SIGN" ] && nsis+=("-DKMSDESK_SIGN_UNINSTALLER=$ROOT/scripts/sign-windows.sh")
   (cd build/windows/installer && makensis "${nsis[@]}" project.nsi)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"time"
 )
@@ -32,12 +33,8 @@ type configFile struct {
 }
 
 type profileRecord struct {
-	Name           string      `json:"name"`
-	Kind           Kind        `json:"kind"`
-	Region         string      `json:"region"`
-	Endpoint       string      `json:"endpoint,omitempty"`
-	TimeoutSeconds int         `json:"timeoutSeconds"`
-	Language       string      `json:"language"`
+	Name string `json:"name"`
+	Settings
 	SecretIDMasked string      `json:"secretIdMasked,omitempty"`
 	SecretStorage  string      `json:"secretStorage,omitempty"` // "keychain" or ""
 	Temporary      *tempRecord `json:"temporary,omitempty"`
@@ -52,10 +49,9 @@ type tempRecord struct {
 }
 
 func defaultLocalRecord() profileRecord {
-	return profileRecord{
-		Name: LocalProfileName, Kind: KindLocal, Region: DefaultRegion,
-		TimeoutSeconds: DefaultTimeoutSeconds, Language: LanguageZhCN,
-	}
+	return profileRecord{Name: LocalProfileName, Settings: Settings{
+		Kind: KindLocal, Region: DefaultRegion, TimeoutSeconds: DefaultTimeoutSeconds, Language: LanguageZhCN,
+	}}
 }
 
 func defaultConfig() configFile {
@@ -87,7 +83,7 @@ func parseConfig(data []byte) (configFile, error) {
 	seen := map[string]bool{}
 	out := cfg.Profiles[:0:0]
 	for _, r := range cfg.Profiles {
-		n, err := normalize(Profile{Name: r.Name, Kind: r.Kind, Region: r.Region, Endpoint: r.Endpoint, TimeoutSeconds: r.TimeoutSeconds, Language: r.Language})
+		n, err := normalize(Profile{Name: r.Name, Settings: r.Settings})
 		if err != nil {
 			return configFile{}, newErr(CodeProfilesCorrupt, op, fmt.Sprintf("profile %q is invalid", r.Name), err)
 		}
@@ -99,6 +95,9 @@ func parseConfig(data []byte) (configFile, error) {
 		if r.SecretStorage == StorageKeychain && n.Kind == KindTencent {
 			rec.SecretStorage = StorageKeychain
 			rec.SecretIDMasked = r.SecretIDMasked
+		}
+		if r.hasProxyPassword() && rec.Proxy.Username != "" {
+			rec.Proxy.PasswordStorage = StorageKeychain
 		}
 		if r.Temporary != nil && n.Kind == KindTencent {
 			t := *r.Temporary
@@ -121,11 +120,18 @@ func parseConfig(data []byte) (configFile, error) {
 	return cfg, nil
 }
 
+// recordFrom is the record of a normalized profile's settings (its secrets and their
+// storage are the caller's to add).
 func recordFrom(p Profile) profileRecord {
-	return profileRecord{
-		Name: p.Name, Kind: p.Kind, Region: p.Region, Endpoint: p.Endpoint,
-		TimeoutSeconds: p.TimeoutSeconds, Language: p.Language,
-	}
+	r := profileRecord{Name: p.Name, Settings: p.Settings}
+	r.Recovery = slices.Clone(p.Recovery)
+	r.Proxy.HasPassword, r.Proxy.PasswordStorage = false, ""
+	return r
+}
+
+// hasProxyPassword reports whether the record says a proxy password is in the keychain.
+func (r profileRecord) hasProxyPassword() bool {
+	return r.Proxy.PasswordStorage == StorageKeychain
 }
 
 // sortRecords orders profiles "local" first, then by name.
@@ -149,6 +155,7 @@ func (c configFile) clone() configFile {
 			}
 			r.Temporary = &t
 		}
+		r.Recovery = slices.Clone(r.Recovery)
 		out.Profiles[i] = r
 	}
 	return out
@@ -199,23 +206,29 @@ func ensurePrivateDir(dir string) error {
 
 // readConfig reads the profiles file; a missing file gives ok=false.
 func readConfig(path string) (cfg configFile, ok bool, err error) {
-	f, err := os.Open(path)
+	data, err := readHead(path, maxConfigBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return configFile{}, false, nil
 	}
 	if err != nil {
 		return configFile{}, false, newErr(CodeProfilesIO, "read profiles file", "", err)
 	}
-	defer f.Close()
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(io.LimitReader(f, maxConfigBytes+1)); err != nil {
-		return configFile{}, false, newErr(CodeProfilesIO, "read profiles file", "", err)
-	}
-	cfg, err = parseConfig(buf.Bytes())
+	cfg, err = parseConfig(data)
 	if err != nil {
 		return configFile{}, false, err
 	}
 	return cfg, true, nil
+}
+
+// readHead reads at most limit+1 bytes of a file: enough for its parser to
+// refuse a file larger than limit without reading all of it.
+func readHead(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, limit+1))
 }
 
 // writeConfig writes the profiles file atomically (temp file, fsync,

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/kmsdesk/kmsdesk/backend/errcode"
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 )
 
-// Stable error codes returned by [Error.ErrorCode]. The UI translates by code;
-// the English message and hint are only a fallback.
+// Stable error codes of this package, found with errcode.Code. The UI translates by
+// code; the English message and [HintFor] are only a fallback.
 const (
 	// CodeKeychainNoSessionBus: Linux/BSD only. No D-Bus session bus can be found
 	// (DBUS_SESSION_BUS_ADDRESS is unset or points at a socket that does not exist).
@@ -42,6 +43,9 @@ const (
 	CodeProfileBuiltin = "Profile.Builtin"
 	// CodeProfileKindChange: an existing profile cannot change its kind.
 	CodeProfileKindChange = "Profile.KindChange"
+	// CodeProfileInsecureHTTP: the endpoint is plain http:// to another computer and
+	// the user has not accepted that (Profile.InsecureHTTP, kmsctl --insecure-http).
+	CodeProfileInsecureHTTP = "Profile.InsecureHTTP"
 	// CodeProfilesCorrupt: the profiles file cannot be parsed.
 	CodeProfilesCorrupt = "Profiles.Corrupt"
 	// CodeProfilesIO: the profiles file or its directory cannot be read or written.
@@ -100,6 +104,8 @@ var hints = map[string]string{
 	CodeProfileInvalid:    "Correct the highlighted field.",
 	CodeProfileBuiltin:    "The built-in \"local\" profile always exists; edit it instead.",
 	CodeProfileKindChange: "Create a new profile for a different kind of connection.",
+	CodeProfileInsecureHTTP: "Use an https:// endpoint, or confirm that this network is trusted to accept plain HTTP " +
+		"(in KMS Desk tick the confirmation; with kmsctl add --insecure-http).",
 	CodeProfilesCorrupt: "The connection profile file is damaged. Move it away (secrets are not in it) " +
 		"and restart KMS Desk to recreate it.",
 	CodeProfilesIO: "KMS Desk could not read or write its settings folder. Check disk space and permissions.",
@@ -120,75 +126,28 @@ var hints = map[string]string{
 	CodeSTSFailed: "Could not obtain temporary credentials. Check the role ARN, the network and the profile's keys.",
 }
 
-// Error is the error type for every user-facing failure in this package.
-// Find it with errors.As; the code is stable, the message is English.
-// Messages never contain secrets.
-type Error struct {
-	// Code is the stable error code (see the Code* constants, or a Tencent
-	// Cloud error code for STS failures).
-	Code string
-	// Op names the operation that failed, e.g. `read secret for profile "work"`.
-	Op string
-	// Msg is a short English description of what went wrong.
-	Msg string
-	// Err is the underlying cause, if any.
-	Err error
-}
-
-// Error implements error: "<op>: <msg>: <cause>".
-func (e *Error) Error() string {
-	s := e.Op
-	if e.Msg != "" {
-		if s != "" {
-			s += ": "
-		}
-		s += e.Msg
-	}
-	if e.Err != nil {
-		if s != "" {
-			s += ": "
-		}
-		s += e.Err.Error()
-	}
-	return s
-}
-
-// ErrorCode returns the stable code (the project-wide error convention).
-func (e *Error) ErrorCode() string { return e.Code }
-
-// Hint returns an English sentence telling the user what to do.
-func (e *Error) Hint() string { return HintFor(e.Code) }
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
-
-// HintFor returns the English hint for a code, or "" for unknown codes.
+// HintFor returns the English hint for a code: a sentence telling the user what to
+// do, or "" for codes this package does not define. The UI translates by code; the
+// hint is the fallback (and [Status.Hint]).
 func HintFor(code string) string { return hints[code] }
 
-// Code returns the stable code of err if any error in its chain has one,
-// or "" otherwise.
-func Code(err error) string {
-	var c interface{ ErrorCode() string }
-	if errors.As(err, &c) {
-		return c.ErrorCode()
-	}
-	return ""
+// newErr returns the coded error of this package: every user-facing failure is an
+// *errcode.Error (or wraps one) with one of the Code* codes, or a Tencent Cloud code
+// for STS failures. Messages never contain secrets.
+func newErr(code, op, msg string, cause error) *errcode.Error {
+	return &errcode.Error{Code: code, Op: op, Message: msg, Err: cause}
 }
 
-func newErr(code, op, msg string, cause error) *Error {
-	return &Error{Code: code, Op: op, Msg: msg, Err: cause}
-}
-
-func invalidf(op, format string, args ...any) *Error {
+func invalidf(op, format string, args ...any) *errcode.Error {
 	return newErr(CodeProfileInvalid, op, fmt.Sprintf(format, args...), nil)
 }
 
-// stsError maps an error from the STS SDK client to an *Error that keeps
-// the Tencent Cloud code when there is one.
-func stsError(op string, err error) *Error {
+// stsError maps an error from the STS SDK client to an *errcode.Error that keeps the
+// Tencent Cloud code, message and request id when there are some.
+func stsError(op string, err error) *errcode.Error {
 	var sdk *tcerr.TencentCloudSDKError
 	if errors.As(err, &sdk) && sdk.GetCode() != "" {
-		return newErr(sdk.GetCode(), op, "", err)
+		return &errcode.Error{Code: sdk.GetCode(), Op: op, Message: sdk.GetMessage(), RequestID: sdk.GetRequestId()}
 	}
 	return newErr(CodeSTSFailed, op, "", err)
 }

@@ -6,12 +6,8 @@ import (
 	"os"
 
 	"github.com/kmsdesk/kmsdesk/backend/credentials"
+	"github.com/kmsdesk/kmsdesk/backend/errcode"
 )
-
-func ExampleMaskSecretID() {
-	fmt.Println(credentials.MaskSecretID("AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE"))
-	// Output: AKID****MPLE
-}
 
 func ExampleStore() {
 	dir, err := os.MkdirTemp("", "kmsdesk-example")
@@ -25,7 +21,7 @@ func ExampleStore() {
 	if err != nil {
 		panic(err)
 	}
-	p, err := s.Save(credentials.Profile{Name: "work", Kind: credentials.KindTencent, Region: "ap-shanghai"},
+	p, err := s.Save(credentials.Profile{Name: "work", Settings: credentials.Settings{Kind: credentials.KindTencent, Region: "ap-shanghai"}},
 		&credentials.Secret{SecretID: "AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE", SecretKey: "Gu5t9xGARNpq86cd98joQYCN3EXAMPLE"})
 	if err != nil {
 		panic(err)
@@ -39,7 +35,7 @@ func ExampleStore() {
 	fmt.Println(c) // secrets never print
 
 	_, err = s.Credentials(context.Background(), "local")
-	fmt.Println(credentials.Code(err))
+	fmt.Println(errcode.Code(err))
 	// Output:
 	// work kms.tencentcloudapi.com AKID****MPLE keychain
 	// Credentials{SecretID: AKID****MPLE, SecretKey: [REDACTED]}

@@ -2,10 +2,10 @@ package credentials
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -31,15 +31,20 @@ type exportFile struct {
 }
 
 type exportProfile struct {
-	Name            string `json:"name"`
-	Kind            Kind   `json:"kind"`
-	Region          string `json:"region"`
-	Endpoint        string `json:"endpoint,omitempty"`
-	TimeoutSeconds  int    `json:"timeoutSeconds,omitempty"`
-	Language        string `json:"language,omitempty"`
+	Name string `json:"name"`
+	Settings
 	RoleArn         string `json:"roleArn,omitempty"`
 	RoleSessionName string `json:"roleSessionName,omitempty"`
 	DurationSeconds int    `json:"durationSeconds,omitempty"`
+}
+
+// exportOf returns the export form of a profile's settings: never a secret, nor where
+// the proxy password is kept.
+func exportOf(name string, st Settings) exportProfile {
+	ep := exportProfile{Name: name, Settings: st}
+	ep.Recovery = slices.Clone(st.Recovery)
+	ep.Proxy.HasPassword, ep.Proxy.PasswordStorage = false, ""
+	return ep
 }
 
 // Export writes the named profiles (all when names is empty) as a versioned
@@ -56,7 +61,7 @@ func (s *Store) Export(w io.Writer, names ...string) error {
 			continue
 		}
 		delete(want, r.Name)
-		ep := exportProfile{Name: r.Name, Kind: r.Kind, Region: r.Region, Endpoint: r.Endpoint, TimeoutSeconds: r.TimeoutSeconds, Language: r.Language}
+		ep := exportOf(r.Name, r.Settings)
 		if r.Temporary != nil {
 			ep.RoleArn, ep.RoleSessionName, ep.DurationSeconds = r.Temporary.RoleArn, r.Temporary.RoleSessionName, r.Temporary.DurationSeconds
 		}
@@ -114,7 +119,7 @@ func parseExport(data []byte) (exportFile, error) {
 	}
 	seen := map[string]bool{}
 	for i, p := range f.Profiles {
-		n, err := normalize(Profile{Name: p.Name, Kind: p.Kind, Region: p.Region, Endpoint: p.Endpoint, TimeoutSeconds: p.TimeoutSeconds, Language: p.Language})
+		n, err := normalize(Profile{Name: p.Name, Settings: p.Settings})
 		if err != nil {
 			return exportFile{}, newErr(CodeImportInvalid, op, fmt.Sprintf("profile %d (%q) is invalid", i+1, p.Name), err)
 		}
@@ -129,10 +134,9 @@ func parseExport(data []byte) (exportFile, error) {
 				return exportFile{}, newErr(CodeImportInvalid, op, fmt.Sprintf("profile %q has an invalid role", n.Name), nil)
 			}
 		}
-		f.Profiles[i] = exportProfile{
-			Name: n.Name, Kind: n.Kind, Region: n.Region, Endpoint: n.Endpoint, TimeoutSeconds: n.TimeoutSeconds, Language: n.Language,
-			RoleArn: p.RoleArn, RoleSessionName: p.RoleSessionName, DurationSeconds: p.DurationSeconds,
-		}
+		ep := exportOf(n.Name, n.Settings)
+		ep.RoleArn, ep.RoleSessionName, ep.DurationSeconds = p.RoleArn, p.RoleSessionName, p.DurationSeconds
+		f.Profiles[i] = ep
 	}
 	return f, nil
 }
@@ -158,102 +162,100 @@ const (
 // ImportResult reports what Import did.
 type ImportResult struct {
 	// Imported lists the names of new profiles (after renaming).
-	Imported []string `json:"imported"`
+	Imported []string
 	// Replaced lists existing profiles overwritten under ConflictReplace.
-	Replaced []string `json:"replaced"`
+	Replaced []string
 	// Skipped lists profiles left alone under ConflictSkip.
-	Skipped []string `json:"skipped"`
+	Skipped []string
 	// Renamed maps a name in the file to the name it was imported as.
-	Renamed map[string]string `json:"renamed"`
+	Renamed map[string]string
 	// Conflicts lists names that already exist; only under ConflictReport,
 	// and then nothing was imported.
-	Conflicts []string `json:"conflicts"`
+	Conflicts []string
 }
 
 // Import reads a profile export and adds its profiles. Names that already
 // exist are handled by policy; nothing is overwritten silently.
 func (s *Store) Import(r io.Reader, policy ConflictPolicy) (ImportResult, error) {
 	const op = "import profiles"
-	res := ImportResult{Imported: []string{}, Replaced: []string{}, Skipped: []string{}, Renamed: map[string]string{}, Conflicts: []string{}}
 	if policy < ConflictReport || policy > ConflictRename {
-		return res, newErr(CodeImportInvalid, op, "unknown conflict policy", nil)
+		return newImportResult(), newErr(CodeImportInvalid, op, "unknown conflict policy", nil)
 	}
 	data, err := io.ReadAll(io.LimitReader(r, MaxExportBytes+1))
 	if err != nil {
-		return res, newErr(CodeProfilesIO, op, "", err)
+		return newImportResult(), newErr(CodeProfilesIO, op, "", err)
 	}
 	f, err := parseExport(data)
 	if err != nil {
-		return res, err
+		return newImportResult(), err
 	}
-
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	cfg, err := s.reload()
-	if err != nil {
-		return res, err
-	}
-	for _, p := range f.Profiles {
-		if _, ok := cfg.find(p.Name); ok {
-			res.Conflicts = append(res.Conflicts, p.Name)
-		}
-	}
-	if policy == ConflictReport && len(res.Conflicts) > 0 {
-		return res, nil
-	}
-	res.Conflicts = []string{}
-	ctx := context.Background()
-	var dropSession, dropTemp []string
-	for _, p := range f.Profiles {
-		rec := recordFrom(Profile{Name: p.Name, Kind: p.Kind, Region: p.Region, Endpoint: p.Endpoint, TimeoutSeconds: p.TimeoutSeconds, Language: p.Language})
-		if p.RoleArn != "" {
-			rec.Temporary = &tempRecord{RoleArn: p.RoleArn, RoleSessionName: p.RoleSessionName, DurationSeconds: p.DurationSeconds}
-		}
-		i, exists := cfg.find(p.Name)
-		switch {
-		case !exists:
-			res.Imported = append(res.Imported, p.Name)
-		case policy == ConflictSkip:
-			res.Skipped = append(res.Skipped, p.Name)
-			continue
-		case policy == ConflictRename:
-			rec.Name = freeName(&cfg, p.Name)
-			res.Renamed[p.Name] = rec.Name
-			res.Imported = append(res.Imported, rec.Name)
-		case policy == ConflictReplace:
-			old := cfg.Profiles[i]
-			if old.Temporary != nil && old.Temporary.Storage == StorageKeychain {
-				if err := s.kc.Delete(ctx, old.Name+stsSuffix); err != nil && Code(err) != CodeKeychainNotFound {
-					return res, fmt.Errorf("%s: replace %q: %w", op, old.Name, err)
-				}
+	var res ImportResult
+	err = s.edit(func(cfg *configFile) (func(), error) {
+		res = newImportResult()
+		for _, p := range f.Profiles {
+			if _, ok := cfg.find(p.Name); ok {
+				res.Conflicts = append(res.Conflicts, p.Name)
 			}
-			dropTemp = append(dropTemp, old.Name)
-			if old.Kind == rec.Kind && old.Endpoint == rec.Endpoint {
-				rec.SecretStorage, rec.SecretIDMasked = old.SecretStorage, old.SecretIDMasked
-			} else {
-				if old.SecretStorage == StorageKeychain {
-					if err := s.kc.Delete(ctx, old.Name); err != nil && Code(err) != CodeKeychainNotFound {
-						return res, fmt.Errorf("%s: replace %q: %w", op, old.Name, err)
-					}
-				}
-				dropSession = append(dropSession, old.Name)
+		}
+		if policy == ConflictReport && len(res.Conflicts) > 0 {
+			return nil, errUnchanged
+		}
+		res.Conflicts = []string{}
+		var dropSession, dropTemp []string
+		for _, p := range f.Profiles {
+			rec := recordFrom(Profile{Name: p.Name, Settings: p.Settings})
+			if p.RoleArn != "" {
+				rec.Temporary = &tempRecord{RoleArn: p.RoleArn, RoleSessionName: p.RoleSessionName, DurationSeconds: p.DurationSeconds}
 			}
-			res.Replaced = append(res.Replaced, p.Name)
+			i, exists := cfg.find(p.Name)
+			switch {
+			case !exists:
+				res.Imported = append(res.Imported, p.Name)
+			case policy == ConflictSkip:
+				res.Skipped = append(res.Skipped, p.Name)
+				continue
+			case policy == ConflictRename:
+				rec.Name = freeName(cfg, p.Name)
+				res.Renamed[p.Name] = rec.Name
+				res.Imported = append(res.Imported, rec.Name)
+			case policy == ConflictReplace:
+				// A key is never sent to an endpoint it was not entered for.
+				old := cfg.Profiles[i]
+				keepSecret := old.Kind == rec.Kind && old.Endpoint == rec.Endpoint
+				if err := s.dropItems(fmt.Sprintf("%s: replace %q", op, old.Name), old, !keepSecret); err != nil {
+					return nil, err
+				}
+				if err := s.dropProxyItem(fmt.Sprintf("%s: replace %q", op, old.Name), old); err != nil {
+					return nil, err
+				}
+				dropTemp = append(dropTemp, old.Name)
+				if keepSecret {
+					rec.SecretStorage, rec.SecretIDMasked = old.SecretStorage, old.SecretIDMasked
+				} else {
+					dropSession = append(dropSession, old.Name)
+				}
+				res.Replaced = append(res.Replaced, p.Name)
+			}
+			cfg.upsert(rec)
 		}
-		cfg.upsert(rec)
-	}
-	err = s.commit(cfg, func() {
-		for _, n := range dropSession {
-			delete(s.session, n)
-		}
-		for _, n := range dropTemp {
-			delete(s.temp, n)
-		}
+		return func() {
+			for _, n := range dropSession {
+				delete(s.session, n)
+			}
+			for _, n := range dropTemp {
+				delete(s.temp, n)
+				delete(s.proxyPW, n)
+			}
+		}, nil
 	})
 	if err != nil {
-		return ImportResult{Imported: []string{}, Replaced: []string{}, Skipped: []string{}, Renamed: map[string]string{}, Conflicts: []string{}}, err
+		return newImportResult(), err
 	}
 	return res, nil
+}
+
+func newImportResult() ImportResult {
+	return ImportResult{Imported: []string{}, Replaced: []string{}, Skipped: []string{}, Renamed: map[string]string{}, Conflicts: []string{}}
 }
 
 // freeName returns "<name>-2", "<name>-3", … (shortening name to stay

@@ -8,12 +8,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kmsdesk/kmsdesk/backend/errcode"
+	"github.com/kmsdesk/kmsdesk/backend/kms"
 )
 
 func TestExportHasNoSecrets(t *testing.T) {
 	e := newTestEnv(t)
 	mustSave(t, e.store, tencent("work"), &Secret{testSecretID, testSecretKey})
-	if err := e.store.SetTemporary("work", Credentials{SecretID: testSecretID2, SecretKey: testSecretKy2, Token: "secret-token", Expiry: e.clock.Now().Add(time.Hour)}); err != nil {
+	if err := e.store.SetTemporary("work", kms.Credentials{SecretID: testSecretID2, SecretKey: testSecretKy2, Token: "secret-token", Expiry: e.clock.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
@@ -44,7 +47,7 @@ func TestExportHasNoSecrets(t *testing.T) {
 
 func TestExportImportRoundTrip(t *testing.T) {
 	src := newTestEnv(t)
-	mustSave(t, src.store, Profile{Name: "work", Kind: KindTencent, Region: "ap-tokyo", Endpoint: "https://kms.corp.example:8443/api", TimeoutSeconds: 12, Language: LanguageEnUS}, &Secret{testSecretID, testSecretKey})
+	mustSave(t, src.store, Profile{Name: "work", Settings: Settings{Kind: KindTencent, Region: "ap-tokyo", Endpoint: "https://kms.corp.example:8443/api", TimeoutSeconds: 12, Language: LanguageEnUS, Suite: SuiteSM4}}, &Secret{testSecretID, testSecretKey})
 	fa := &fakeAssumer{clock: src.clock}
 	src.store.assume = fa.assume
 	if _, err := src.store.AssumeRole(context.Background(), "work", "qcs::cam::uin/1:roleName/r", "desk", 30*time.Minute); err != nil {
@@ -63,7 +66,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if len(res.Conflicts) != 1 || res.Conflicts[0] != "local" || len(res.Imported) != 0 {
 		t.Fatalf("result = %+v", res)
 	}
-	if _, err := dst.store.Get("work"); Code(err) != CodeProfileNotFound {
+	if _, err := dst.store.Get("work"); errcode.Code(err) != CodeProfileNotFound {
 		t.Fatal("ConflictReport imported something")
 	}
 	res, err = dst.store.Import(bytes.NewReader(buf.Bytes()), ConflictSkip)
@@ -74,7 +77,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Region != "ap-tokyo" || p.Endpoint != "kms.corp.example:8443/api" || p.TimeoutSeconds != 12 || p.Language != "en-US" ||
+	if p.Region != "ap-tokyo" || p.Endpoint != "https://kms.corp.example:8443/api" || p.TimeoutSeconds != 12 || p.Language != "en-US" || p.Suite != SuiteSM4 ||
 		p.HasSecret || p.Temporary == nil || p.Temporary.RoleArn != "qcs::cam::uin/1:roleName/r" || p.Temporary.RoleSessionName != "desk" ||
 		p.Temporary.DurationSeconds != 1800 || p.Temporary.HasCredentials {
 		t.Fatalf("imported = %+v / %+v", p, p.Temporary)
@@ -88,9 +91,9 @@ func TestImportConflictPolicies(t *testing.T) {
 	}
 	setup := func(t *testing.T) *testEnv {
 		e := newTestEnv(t)
-		mustSave(t, e.store, Profile{Name: "finance", Kind: KindTencent, Region: "ap-shanghai-fsi", Endpoint: "kms.ap-shanghai-fsi.tencentcloudapi.com"}, &Secret{testSecretID, testSecretKey})
-		mustSave(t, e.store, Profile{Name: "private-cloud", Kind: KindTencent, Endpoint: "https://kms.other.example"}, &Secret{testSecretID2, testSecretKy2})
-		if err := e.store.SetTemporary("finance", Credentials{SecretID: testSecretID2, SecretKey: testSecretKy2, Token: "tok"}); err != nil {
+		mustSave(t, e.store, Profile{Name: "finance", Settings: Settings{Kind: KindTencent, Region: "ap-shanghai-fsi", Endpoint: "kms.ap-shanghai-fsi.tencentcloudapi.com"}}, &Secret{testSecretID, testSecretKey})
+		mustSave(t, e.store, Profile{Name: "private-cloud", Settings: Settings{Kind: KindTencent, Endpoint: "https://kms.other.example"}}, &Secret{testSecretID2, testSecretKy2})
+		if err := e.store.SetTemporary("finance", kms.Credentials{SecretID: testSecretID2, SecretKey: testSecretKy2, Token: "tok"}); err != nil {
 			t.Fatal(err)
 		}
 		return e

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/kmsdesk/kmsdesk/backend/errcode"
 )
 
 // Seed corpora live in testdata/fuzz/<FuzzName>/. Run one target with e.g.
@@ -14,7 +16,7 @@ func FuzzParseTCCLICredential(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := parseTCCLICredential(data)
 		if err != nil {
-			if Code(err) != CodeTCCLIInvalid && Code(err) != CodeTCCLIUnsupported {
+			if errcode.Code(err) != CodeTCCLIInvalid && errcode.Code(err) != CodeTCCLIUnsupported {
 				t.Fatalf("error without a TCCLI code: %v", err)
 			}
 			return
@@ -29,7 +31,7 @@ func FuzzParseTCCLIConfigure(f *testing.F) {
 	f.Add([]byte(`{"_sys_param":{"region":"ap-guangzhou"},"kms":{"endpoint":"kms.tencentcloudapi.com"}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, err := parseTCCLIConfigure(data)
-		if err != nil && Code(err) != CodeTCCLIInvalid {
+		if err != nil && errcode.Code(err) != CodeTCCLIInvalid {
 			t.Fatalf("error without a TCCLI code: %v", err)
 		}
 	})
@@ -40,13 +42,13 @@ func FuzzParseExport(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, err := parseExport(data)
 		if err != nil {
-			if c := Code(err); c != CodeImportInvalid && c != CodeImportUnsupportedVersion {
+			if c := errcode.Code(err); c != CodeImportInvalid && c != CodeImportUnsupportedVersion {
 				t.Fatalf("error without an Import code: %v", err)
 			}
 			return
 		}
 		for _, p := range got.Profiles {
-			if _, err := normalize(Profile{Name: p.Name, Kind: p.Kind, Region: p.Region, Endpoint: p.Endpoint, TimeoutSeconds: p.TimeoutSeconds, Language: p.Language}); err != nil {
+			if _, err := normalize(Profile{Name: p.Name, Settings: Settings{Kind: p.Kind, Region: p.Region, Endpoint: p.Endpoint, TimeoutSeconds: p.TimeoutSeconds, Language: p.Language}}); err != nil {
 				t.Fatalf("accepted invalid profile %+v: %v", p, err)
 			}
 		}
@@ -70,7 +72,7 @@ func FuzzParseConfig(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := parseConfig(data)
 		if err != nil {
-			if Code(err) != CodeProfilesCorrupt {
+			if errcode.Code(err) != CodeProfilesCorrupt {
 				t.Fatalf("error without Profiles.Corrupt: %v", err)
 			}
 			return
@@ -110,26 +112,6 @@ func FuzzParseBusAddress(f *testing.F) {
 	})
 }
 
-func FuzzParseEndpoint(f *testing.F) {
-	f.Add("kms.tencentcloudapi.com")
-	f.Fuzz(func(t *testing.T, s string) {
-		e, err := ParseEndpoint(s)
-		if err != nil {
-			if Code(err) != CodeProfileInvalid {
-				t.Fatalf("error without Profile.Invalid: %v", err)
-			}
-			return
-		}
-		again, err := ParseEndpoint(e.String())
-		if err != nil || again != e {
-			t.Fatalf("ParseEndpoint(%q) = %+v, but its String %q parses to %+v, %v", s, e, e.String(), again, err)
-		}
-		if e.Scheme == "HTTP" && isTencentCloudHost(hostOnly(e.Host)) {
-			t.Fatalf("accepted plain HTTP to Tencent Cloud: %q", s)
-		}
-	})
-}
-
 func FuzzDecodeKeychainItems(f *testing.F) {
 	f.Add(`{"SecretId":"AKIDx","SecretKey":"k"}`)
 	f.Add(`{"SecretId":"AKIDx","SecretKey":"k","Token":"t","Expiry":1800000000}`)
@@ -143,14 +125,14 @@ func FuzzDecodeKeychainItems(f *testing.F) {
 			if c2, err := decodeSecretItem(string(b)); err != nil || c2 != c {
 				t.Fatalf("secret item round trip: %v, %v", c2, err)
 			}
-		} else if Code(err) != CodeKeychainUnavailable {
+		} else if errcode.Code(err) != CodeKeychainUnavailable {
 			t.Fatalf("error without Keychain.Unavailable: %v", err)
 		}
 		if c, err := decodeSTSItem(v); err == nil {
 			if c.Token == "" || validateSecret("x", c.SecretID, c.SecretKey) != nil {
 				t.Fatalf("accepted bad sts item %q", v)
 			}
-		} else if Code(err) != CodeKeychainUnavailable {
+		} else if errcode.Code(err) != CodeKeychainUnavailable {
 			t.Fatalf("error without Keychain.Unavailable: %v", err)
 		}
 	})

@@ -2,7 +2,6 @@ package credentials
 
 import (
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kmsdesk/kmsdesk/backend/errcode"
 	keyring "github.com/zalando/go-keyring"
 )
 
@@ -51,6 +51,8 @@ type fakeKeychain struct {
 	mu    sync.Mutex
 	fail  map[string]error // "get", "set", "delete" -> raw cause
 	calls map[string]int
+	// afterSet, when set, runs after each successful Set.
+	afterSet func(user string)
 }
 
 func newFakeKeychain() *fakeKeychain {
@@ -100,7 +102,13 @@ func (f *fakeKeychain) Set(ctx context.Context, user, secret string) error {
 	if err := f.check("set", user); err != nil {
 		return err
 	}
-	return f.inner.Set(ctx, user, secret)
+	if err := f.inner.Set(ctx, user, secret); err != nil {
+		return err
+	}
+	if f.afterSet != nil {
+		f.afterSet(user)
+	}
+	return nil
 }
 
 func (f *fakeKeychain) Delete(ctx context.Context, user string) error {
@@ -116,7 +124,7 @@ func (f *fakeKeychain) Backend() string { return "fake" }
 func (f *fakeKeychain) has(t *testing.T, user string) bool {
 	t.Helper()
 	_, err := f.inner.Get(context.Background(), user)
-	if err != nil && Code(err) != CodeKeychainNotFound {
+	if err != nil && errcode.Code(err) != CodeKeychainNotFound {
 		t.Fatalf("inner keychain: %v", err)
 	}
 	return err == nil
@@ -128,6 +136,7 @@ var (
 	rawLocked    = errorString("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'")
 	rawNoService = errorString("The name org.freedesktop.secrets was not provided by any .service files")
 	rawNotFound  = keyring.ErrNotFound
+	rawNoKeyring = keyring.ErrUnsupportedPlatform
 	rawTimeout   = context.DeadlineExceeded
 	rawOther     = errorString("something odd happened")
 )
@@ -199,7 +208,7 @@ func wantCode(t *testing.T, err error, code string) {
 	if err == nil {
 		t.Fatalf("got nil error, want code %s", code)
 	}
-	if got := Code(err); got != code {
+	if got := errcode.Code(err); got != code {
 		t.Fatalf("got code %q (%v), want %q", got, err, code)
 	}
 }
@@ -214,13 +223,5 @@ func mustSave(t *testing.T, s *Store, p Profile, sec *Secret) Profile {
 }
 
 func tencent(name string) Profile {
-	return Profile{Name: name, Kind: KindTencent, Region: "ap-shanghai"}
+	return Profile{Name: name, Settings: Settings{Kind: KindTencent, Region: "ap-shanghai"}}
 }
-
-const time1h = time.Hour
-
-func keyringUnsupported() error { return keyring.ErrUnsupportedPlatform }
-
-func asError(err error, target **Error) bool { return errors.As(err, target) }
-
-func errorsAs(err error, target any) bool { return errors.As(err, target) }

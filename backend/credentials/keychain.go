@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kmsdesk/kmsdesk/backend/errcode"
 	keyring "github.com/zalando/go-keyring"
 )
 
@@ -38,7 +39,7 @@ const stsSuffix = "#sts"
 const probeUser = "#probe"
 
 // Keychain stores small secrets under [KeychainService] and a user name.
-// Every error it returns is an *Error with a Keychain.* code; a missing item
+// Every error it returns is an *errcode.Error with a Keychain.* code; a missing item
 // is [CodeKeychainNotFound]. Implementations must be safe for concurrent use.
 type Keychain interface {
 	// Get returns the secret stored for user.
@@ -213,13 +214,13 @@ func (k *timeoutKeychain) do(ctx context.Context, op, user string, timeout time.
 	}
 }
 
-// classify turns a keychain library error into an *Error with a stable code.
+// classify turns a keychain library error into an *errcode.Error with a stable
+// Keychain.* code.
 func classify(op, user string, err error) error {
 	if err == nil {
 		return nil
 	}
-	var already *Error
-	if errors.As(err, &already) && strings.HasPrefix(already.Code, "Keychain.") {
+	if errcode.Has(err, "Keychain") {
 		return err
 	}
 	op = fmt.Sprintf("%s %q", op, user)

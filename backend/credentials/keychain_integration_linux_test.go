@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -18,6 +19,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kmsdesk/kmsdesk/backend/errcode"
+	"github.com/kmsdesk/kmsdesk/backend/kms"
+	"golang.org/x/sys/unix"
 )
 
 // keychainTestEnv gates the tests that need a real Secret Service or the
@@ -52,7 +57,7 @@ func secretToolLookup(t *testing.T, user string) (string, bool) {
 	out, err := exec.Command("secret-tool", "lookup", "service", KeychainService, "username", user).Output()
 	if err != nil {
 		var ee *exec.ExitError
-		if errorsAs(err, &ee) && ee.ExitCode() == 1 && len(out) == 0 {
+		if errors.As(err, &ee) && ee.ExitCode() == 1 && len(out) == 0 {
 			return "", false
 		}
 		t.Fatalf("secret-tool lookup: %v", err)
@@ -94,7 +99,7 @@ func TestKeychainIntegrationRealKeyring(t *testing.T) {
 	t.Cleanup(func() { _ = kc.Delete(context.Background(), name); _ = kc.Delete(context.Background(), name+stsSuffix) })
 
 	// Add.
-	p, err := s.Save(Profile{Name: name, Kind: KindTencent, Region: "ap-guangzhou"}, &Secret{testSecretID, testSecretKey})
+	p, err := s.Save(Profile{Name: name, Settings: Settings{Kind: KindTencent, Region: "ap-guangzhou"}}, &Secret{testSecretID, testSecretKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +122,7 @@ func TestKeychainIntegrationRealKeyring(t *testing.T) {
 	}
 
 	// Rotate: the item is replaced, not duplicated.
-	if _, err := s.Save(Profile{Name: name, Kind: KindTencent}, &Secret{testSecretID2, testSecretKy2}); err != nil {
+	if _, err := s.Save(Profile{Name: name, Settings: Settings{Kind: KindTencent}}, &Secret{testSecretID2, testSecretKy2}); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := secretToolLookup(t, name); !strings.Contains(got, testSecretKy2) || strings.Contains(got, testSecretKey) {
@@ -131,7 +136,7 @@ func TestKeychainIntegrationRealKeyring(t *testing.T) {
 	}
 
 	// Temporary credentials in their own item.
-	if err := s.SetTemporary(name, Credentials{SecretID: "AKIDtemporarytemporarytemporary00001", SecretKey: "TempKeyTempKeyTempKeyTempKey0001", Token: strings.Repeat("t", 1700), Expiry: time.Now().Add(time.Hour)}); err != nil {
+	if err := s.SetTemporary(name, kms.Credentials{SecretID: "AKIDtemporarytemporarytemporary00001", SecretKey: "TempKeyTempKeyTempKeyTempKey0001", Token: strings.Repeat("t", 1700), Expiry: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	if got, ok := secretToolLookup(t, name+stsSuffix); !ok || !strings.Contains(got, strings.Repeat("t", 1700)) {
@@ -191,14 +196,14 @@ func TestHelperProcess(t *testing.T) {
 	switch mode {
 	case "seed":
 		if err := kc.Set(ctx, "helper-item", "v"); err != nil {
-			r.SetCode, r.SetMessage = Code(err), err.Error()
+			r.SetCode, r.SetMessage = errcode.Code(err), err.Error()
 		}
 	default:
 		if _, err := kc.Get(ctx, "helper-item"); err != nil {
-			r.GetCode, r.GetMessage = Code(err), err.Error()
+			r.GetCode, r.GetMessage = errcode.Code(err), err.Error()
 		}
 		if err := kc.Set(ctx, "helper-item", "v"); err != nil {
-			r.SetCode, r.SetMessage = Code(err), err.Error()
+			r.SetCode, r.SetMessage = errcode.Code(err), err.Error()
 		}
 	}
 	b, _ := json.Marshal(r)
@@ -215,7 +220,7 @@ func busDaemons(t *testing.T, marker string) []int {
 		out, err := exec.Command("pgrep", "-x", name).Output()
 		if err != nil {
 			var ee *exec.ExitError
-			if errorsAs(err, &ee) && ee.ExitCode() == 1 {
+			if errors.As(err, &ee) && ee.ExitCode() == 1 {
 				continue // none
 			}
 			t.Fatalf("pgrep: %v", err)
@@ -242,6 +247,51 @@ func busDaemons(t *testing.T, marker string) []int {
 		}
 	}
 	return pids
+}
+
+// waitDaemonsGone waits until no daemon listed by busDaemons(marker) runs, or
+// until timeout, and returns those still running. It waits on each process's
+// pidfd, which the kernel makes readable when the process exits, so nothing
+// is polled on a timer.
+func waitDaemonsGone(t *testing.T, marker string, timeout time.Duration) []int {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		left := busDaemons(t, marker)
+		if len(left) == 0 {
+			return nil
+		}
+		for _, pid := range left {
+			remaining := time.Until(deadline)
+			if remaining <= 0 {
+				return left
+			}
+			waitExit(t, pid, remaining)
+		}
+	}
+}
+
+// waitExit waits at most timeout for process pid to exit.
+func waitExit(t *testing.T, pid int, timeout time.Duration) {
+	t.Helper()
+	fd, err := unix.PidfdOpen(pid, 0)
+	if errors.Is(err, unix.ESRCH) {
+		return // already gone
+	}
+	if err != nil {
+		t.Fatalf("pidfd_open(%d): %v", pid, err)
+	}
+	defer unix.Close(fd)
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	for {
+		_, err := unix.Poll(fds, int(timeout/time.Millisecond)+1)
+		if !errors.Is(err, unix.EINTR) {
+			if err != nil {
+				t.Fatalf("poll pidfd of %d: %v", pid, err)
+			}
+			return
+		}
+	}
 }
 
 // failureCase runs the helper in an environment and checks the code it
@@ -439,17 +489,10 @@ func TestKeychainFailureClasses(t *testing.T) {
 			if HintFor(tc.wantCode) == "" {
 				t.Errorf("no hint documented for %s", tc.wantCode)
 			}
-			// Nothing the helper caused may outlive it.
-			deadline := time.Now().Add(5 * time.Second)
-			for {
-				left := busDaemons(t, h.marker)
-				if len(left) == 0 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("daemons left running after the helper exited: %v (%d bus/keyring daemons before)", left, before)
-				}
-				time.Sleep(100 * time.Millisecond)
+			// Nothing the helper caused may outlive it. A daemon may take a
+			// moment to notice its bus is gone: wait for its exit, not longer.
+			if left := waitDaemonsGone(t, h.marker, 5*time.Second); len(left) != 0 {
+				t.Fatalf("daemons left running after the helper exited: %v (%d bus/keyring daemons before)", left, before)
 			}
 		})
 	}
@@ -489,7 +532,15 @@ func TestKeychainLeakDetectorSeesDaemons(t *testing.T) {
 	if len(found) != 1 || found[0] != cmd.Process.Pid {
 		t.Fatalf("busDaemons(marker) = %v, want [%d]", found, cmd.Process.Pid)
 	}
+	// waitDaemonsGone reports a daemon that does not exit in time ...
+	if left := waitDaemonsGone(t, marker, 50*time.Millisecond); len(left) != 1 || left[0] != cmd.Process.Pid {
+		t.Fatalf("waitDaemonsGone with the daemon running = %v, want [%d]", left, cmd.Process.Pid)
+	}
+	// ... and returns once it exits (here before it is reaped).
 	_ = cmd.Process.Kill()
+	if left := waitDaemonsGone(t, marker, time.Minute); len(left) != 0 {
+		t.Fatalf("killed daemon still listed: %v", left)
+	}
 	_ = cmd.Wait()
 	stopped = true
 	if left := busDaemons(t, marker); len(left) != 0 {

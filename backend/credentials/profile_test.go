@@ -2,11 +2,16 @@ package credentials
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/kmsdesk/kmsdesk/backend/endpoint"
+	"github.com/kmsdesk/kmsdesk/backend/errcode"
+	"github.com/kmsdesk/kmsdesk/backend/netproxy"
 )
 
 func TestValidateName(t *testing.T) {
@@ -31,7 +36,7 @@ func TestValidateRegionAndLanguage(t *testing.T) {
 		}
 	}
 	for _, r := range []string{"", "guangzhou", "AP-GUANGZHOU", "ap_guangzhou", "ap-", "ap-guangzhou ", "a-b"} {
-		if err := ValidateRegion(r); Code(err) != CodeProfileInvalid {
+		if err := ValidateRegion(r); errcode.Code(err) != CodeProfileInvalid {
 			t.Errorf("ValidateRegion(%q) = %v, want Profile.Invalid", r, err)
 		}
 	}
@@ -41,7 +46,7 @@ func TestValidateRegionAndLanguage(t *testing.T) {
 		}
 	}
 	for _, l := range []string{"", "zh-cn", "en", "fr-FR"} {
-		if err := ValidateLanguage(l); Code(err) != CodeProfileInvalid {
+		if err := ValidateLanguage(l); errcode.Code(err) != CodeProfileInvalid {
 			t.Errorf("ValidateLanguage(%q) = %v", l, err)
 		}
 	}
@@ -52,48 +57,63 @@ func TestValidateRegionAndLanguage(t *testing.T) {
 	}
 }
 
-func TestParseEndpoint(t *testing.T) {
-	tests := []struct {
-		in     string
-		want   Endpoint
-		stored string
-		ok     bool
-	}{
-		{"kms.tencentcloudapi.com", Endpoint{"HTTPS", "kms.tencentcloudapi.com"}, "kms.tencentcloudapi.com", true},
-		{"KMS.ap-guangzhou.TencentCloudAPI.com", Endpoint{"HTTPS", "kms.ap-guangzhou.tencentcloudapi.com"}, "kms.ap-guangzhou.tencentcloudapi.com", true},
-		{"https://kms.tencentcloudapi.com/", Endpoint{"HTTPS", "kms.tencentcloudapi.com"}, "kms.tencentcloudapi.com", true},
-		{"http://127.0.0.1:9000", Endpoint{"HTTP", "127.0.0.1:9000"}, "http://127.0.0.1:9000", true},
-		{"http://localhost:9000", Endpoint{"HTTP", "localhost:9000"}, "http://localhost:9000", true},
-		{"http://[::1]:9000", Endpoint{"HTTP", "[::1]:9000"}, "http://[::1]:9000", true},
-		{"http://kms.corp.example:8080/kms", Endpoint{"HTTP", "kms.corp.example:8080/kms"}, "http://kms.corp.example:8080/kms", true},
-		{"https://kms.corp.example:8443", Endpoint{"HTTPS", "kms.corp.example:8443"}, "kms.corp.example:8443", true},
-		{"http://kms.tencentcloudapi.com", Endpoint{}, "", false},
-		{"http://kms.ap-beijing.tencentcloudapi.com:80", Endpoint{}, "", false},
-		{"ftp://kms.example", Endpoint{}, "", false},
-		{"https://user:pw@kms.example", Endpoint{}, "", false},
-		{"https://kms.example/?x=1", Endpoint{}, "", false},
-		{"https://kms.example/#frag", Endpoint{}, "", false},
-		{"https://kms.example:0", Endpoint{}, "", false},
-		{"https://kms.example:70000", Endpoint{}, "", false},
-		{"https://kms.example:", Endpoint{}, "", false},
-		{"https://", Endpoint{}, "", false},
-		{"", Endpoint{}, "", false},
-		{"kms .example", Endpoint{}, "", false},
+// TestNormalizeEndpoint checks what a profile stores for an endpoint (package
+// endpoint's canonical form) and that a bad one is Profile.Invalid without
+// echoing user info. Package endpoint tests the parser itself.
+func TestNormalizeEndpoint(t *testing.T) {
+	tests := []struct{ region, in, stored string }{
+		{"ap-guangzhou", "", DefaultEndpoint},
+		{"ap-shanghai-fsi", "", "kms.ap-shanghai-fsi.tencentcloudapi.com"},
+		{"ap-shanghai-fsi", "kms.tencentcloudapi.com", "kms.tencentcloudapi.com"},
+		{"ap-guangzhou", "KMS.ap-guangzhou.TencentCloudAPI.com", "kms.ap-guangzhou.tencentcloudapi.com"},
+		{"ap-guangzhou", "https://kms.tencentcloudapi.com/", "kms.tencentcloudapi.com"},
+		{"ap-guangzhou", "http://127.0.0.1:9000", "http://127.0.0.1:9000"},
+		{"ap-guangzhou", "http://[::1]:9000", "http://[::1]:9000"},
+		{"ap-guangzhou", "https://gw.example.com/kms/", "https://gw.example.com/kms"},
+		{"ap-guangzhou", "kms.corp.example:8443/api/", "https://kms.corp.example:8443/api"},
+		{"ap-guangzhou", "http://kms.tencentcloudapi.com", ""},
+		{"ap-guangzhou", "https://user:S3cretPw@kms.example", ""},
+		{"ap-guangzhou", "https://kms.example/?x=1", ""},
+		{"ap-guangzhou", "kms .example", ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseEndpoint(tt.in)
-			if !tt.ok {
+		t.Run(tt.region+" "+tt.in, func(t *testing.T) {
+			p, err := normalize(Profile{Name: "p", Settings: Settings{Region: tt.region, Endpoint: tt.in}})
+			if tt.stored == "" {
 				wantCode(t, err, CodeProfileInvalid)
+				if strings.Contains(err.Error(), "S3cretPw") {
+					t.Fatalf("error shows the password: %v", err)
+				}
 				return
 			}
-			if err != nil || got != tt.want || got.String() != tt.stored {
-				t.Fatalf("ParseEndpoint = %+v (%q), %v; want %+v (%q)", got, got.String(), err, tt.want, tt.stored)
+			if err != nil || p.Endpoint != tt.stored {
+				t.Fatalf("normalize stored %q, %v; want %q", p.Endpoint, err, tt.stored)
 			}
 		})
 	}
-	if RegionalEndpoint("ap-nanjing") != "kms.ap-nanjing.tencentcloudapi.com" {
-		t.Fatal(RegionalEndpoint("ap-nanjing"))
+}
+
+// TestDefaultEndpointEveryKnownRegion: every region of the offline list gets an
+// endpoint that serves it when the profile names none, and STS at the same place.
+func TestDefaultEndpointEveryKnownRegion(t *testing.T) {
+	for _, r := range KnownRegions() {
+		t.Run(r.ID, func(t *testing.T) {
+			p, err := normalize(Profile{Name: "p", Settings: Settings{Region: r.ID}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, wantSTS := DefaultEndpoint, "sts.tencentcloudapi.com"
+			if strings.HasSuffix(r.ID, "-fsi") {
+				want, wantSTS = "kms."+r.ID+".tencentcloudapi.com", "sts."+r.ID+".tencentcloudapi.com"
+			}
+			if p.Endpoint != want {
+				t.Fatalf("default endpoint %q, want %q", p.Endpoint, want)
+			}
+			sts, err := (&Store{}).stsEndpointFor(recordFrom(p))
+			if err != nil || sts.String() != wantSTS {
+				t.Fatalf("STS endpoint %q, %v; want %q", sts, err, wantSTS)
+			}
+		})
 	}
 }
 
@@ -102,51 +122,30 @@ func TestNormalizeDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Profile{Name: "x", Kind: KindTencent, Region: DefaultRegion, Endpoint: DefaultEndpoint, TimeoutSeconds: 30, Language: LanguageZhCN}
-	if p != (want) {
+	want := Profile{Name: "x", Settings: Settings{Kind: KindTencent, Region: DefaultRegion, Endpoint: DefaultEndpoint, TimeoutSeconds: 30, Language: LanguageZhCN,
+		Site: endpoint.SiteChina, Proxy: Proxy{Mode: netproxy.ModeSystem}}}
+	if !reflect.DeepEqual(p, want) {
 		t.Fatalf("normalize = %+v, want %+v", p, want)
 	}
-	p, err = normalize(Profile{Name: "l", Kind: KindLocal, Endpoint: "ignored", SecretIDMasked: "x", HasSecret: true, Temporary: &TempInfo{}})
+	p, err = normalize(Profile{Name: "l", Settings: Settings{Kind: KindLocal, Endpoint: "ignored"}, SecretIDMasked: "x", HasSecret: true, Temporary: &TempInfo{}})
 	if err != nil || p.Endpoint != "" || p.HasSecret || p.SecretIDMasked != "" || p.Temporary != nil {
 		t.Fatalf("normalize local = %+v, %v", p, err)
 	}
 }
 
-func TestMaskSecretID(t *testing.T) {
-	tests := map[string]string{
-		"":                                     "",
-		"AKID":                                 "****",
-		"AKID12345678":                         "****",
-		"AKID123456789":                        "AKID****6789",
-		"AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE": "AKID****MPLE",
-	}
-	for in, want := range tests {
-		t.Run(in, func(t *testing.T) {
-			got := MaskSecretID(in)
-			if got != want {
-				t.Fatalf("MaskSecretID(%q) = %q, want %q", in, got, want)
-			}
-			if len(in) > 12 && strings.Contains(got, in[4:len(in)-4]) {
-				t.Fatal("middle of the id leaked")
-			}
-		})
-	}
-}
-
+// TestSecretsAreRedactedInFormatting: a stored key pair never shows its key through fmt
+// or slog (kms.Credentials, what the store returns, has the same test in backend/kms).
 func TestSecretsAreRedactedInFormatting(t *testing.T) {
 	sec := Secret{SecretID: testSecretID, SecretKey: testSecretKey}
-	cred := Credentials{SecretID: testSecretID, SecretKey: testSecretKey, Token: "the-token", Expiry: time.Now()}
 	var logBuf bytes.Buffer
-	slog.New(slog.NewTextHandler(&logBuf, nil)).Info("creds", "secret", sec, "credentials", cred)
+	slog.New(slog.NewTextHandler(&logBuf, nil)).Info("creds", "secret", sec)
 	outputs := map[string]string{
 		"%v secret": fmt.Sprintf("%v", sec), "%+v secret": fmt.Sprintf("%+v", sec), "%#v secret": fmt.Sprintf("%#v", sec),
-		"%s secret": sec.String(), "%v creds": fmt.Sprintf("%v", cred), "%+v creds": fmt.Sprintf("%+v", cred),
-		"%#v creds": fmt.Sprintf("%#v", cred), "slog": logBuf.String(),
-		"%v slice": fmt.Sprintf("%v", []Credentials{cred}),
+		"%s secret": sec.String(), "slog": logBuf.String(), "%v slice": fmt.Sprintf("%v", []Secret{sec}),
 	}
 	for name, out := range outputs {
 		t.Run(name, func(t *testing.T) {
-			assertNoSecrets(t, name, []byte(out), testSecretKey, "the-token", testSecretID)
+			assertNoSecrets(t, name, []byte(out), testSecretKey, testSecretID)
 			if !strings.Contains(out, "AKID****MPLE") {
 				t.Fatalf("masked id missing from %q", out)
 			}
@@ -175,21 +174,24 @@ func TestRegionName(t *testing.T) {
 }
 
 func TestErrorFormatting(t *testing.T) {
-	e := &Error{Code: CodeKeychainLocked, Op: `read keychain item "work"`, Msg: "keyring is locked", Err: rawLocked}
+	err := classify("read keychain item", "work", rawLocked)
 	want := `read keychain item "work": keyring is locked: failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'`
-	if e.Error() != want {
-		t.Fatalf("Error() = %q", e.Error())
+	if err.Error() != want {
+		t.Fatalf("Error() = %q", err.Error())
 	}
-	wrapped := fmt.Errorf("save profile %q: %w", "work", e)
-	if Code(wrapped) != CodeKeychainLocked {
-		t.Fatalf("Code through wrapping = %q", Code(wrapped))
+	wrapped := fmt.Errorf("save profile %q: %w", "work", err)
+	if errcode.Code(wrapped) != CodeKeychainLocked || !errors.Is(wrapped, &errcode.Error{Code: CodeKeychainLocked}) {
+		t.Fatalf("code lost through wrapping: %q", errcode.Code(wrapped))
 	}
-	if Code(fmt.Errorf("plain")) != "" {
-		t.Fatal("Code of a plain error should be empty")
+	if !errors.Is(wrapped, rawLocked) {
+		t.Fatal("cause lost through wrapping")
 	}
 	for code := range hints {
 		if !strings.Contains(code, ".") || strings.ToUpper(code[:1]) != code[:1] {
 			t.Errorf("code %q is not <Area>.<Reason>", code)
 		}
+	}
+	if HintFor("No.SuchCode") != "" {
+		t.Fatal("hint for an unknown code")
 	}
 }

@@ -3,11 +3,11 @@ package credentials
 // Region is a Tencent Cloud region with its display names.
 type Region struct {
 	// ID is the API region ID, e.g. "ap-guangzhou".
-	ID string `json:"id"`
+	ID string
 	// NameZH is the Simplified Chinese display name.
-	NameZH string `json:"nameZh"`
+	NameZH string
 	// NameEN is the English display name.
-	NameEN string `json:"nameEn"`
+	NameEN string
 }
 
 // knownRegions is the offline list. Online, the app asks KMS GetRegions;

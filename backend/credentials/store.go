@@ -3,13 +3,19 @@ package credentials
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/kmsdesk/kmsdesk/backend/endpoint"
+	"github.com/kmsdesk/kmsdesk/backend/errcode"
+	"github.com/kmsdesk/kmsdesk/backend/kms"
 )
 
 // Options configure [Open]. The zero value is the production setup.
@@ -46,7 +52,7 @@ type Store struct {
 	getenv   func(string) string
 	home     string
 	homeErr  error
-	stsEP    string
+	stsEP    endpoint.Endpoint // Options.STSEndpoint, parsed
 	stsTrans http.RoundTripper
 	assume   assumeFunc
 
@@ -57,17 +63,23 @@ type Store struct {
 
 	mu      sync.RWMutex // guards everything below
 	cfg     configFile
-	session map[string]Secret      // long-term secrets kept for this session only
-	temp    map[string]Credentials // temporary credentials held in memory
-	refresh map[string]*sync.Mutex // per-profile lock around temporary-credential refresh
+	session map[string]Secret          // long-term secrets kept for this session only
+	temp    map[string]kms.Credentials // temporary credentials held in memory
+	refresh map[string]chan struct{}   // per-profile lock around temporary-credential refresh (lockRefresh)
+	proxyPW map[string]string          // proxy passwords kept for this session only (no keychain)
+
+	// refreshWait, when set (by tests), is called when a caller of
+	// lockRefresh finds a refresh of the profile in progress and waits for it.
+	refreshWait func(name string)
 }
 
 // Open loads (or on first run creates) the profiles file and returns a Store.
 func Open(opts Options) (*Store, error) {
 	s := &Store{
 		dir: opts.ConfigDir, kc: opts.Keychain, now: opts.Now, getenv: opts.Getenv,
-		home: opts.HomeDir, stsEP: opts.STSEndpoint, stsTrans: opts.STSTransport,
-		session: map[string]Secret{}, temp: map[string]Credentials{}, refresh: map[string]*sync.Mutex{},
+		home: opts.HomeDir, stsTrans: opts.STSTransport,
+		session: map[string]Secret{}, temp: map[string]kms.Credentials{}, refresh: map[string]chan struct{}{},
+		proxyPW: map[string]string{},
 	}
 	if s.dir == "" {
 		base, err := os.UserConfigDir()
@@ -89,8 +101,9 @@ func Open(opts Options) (*Store, error) {
 		s.home, s.homeErr = os.UserHomeDir()
 	}
 	s.assume = s.sdkAssumeRole
-	if s.stsEP != "" {
-		if _, err := ParseEndpoint(s.stsEP); err != nil {
+	if opts.STSEndpoint != "" {
+		var err error
+		if s.stsEP, err = parseEndpoint(opts.STSEndpoint); err != nil {
 			return nil, err
 		}
 	}
@@ -99,7 +112,7 @@ func Open(opts Options) (*Store, error) {
 	}
 	cfg, ok, err := readConfig(s.path())
 	if err != nil {
-		if Code(err) != CodeProfilesCorrupt || !opts.RecoverCorrupt {
+		if errcode.Code(err) != CodeProfilesCorrupt || !opts.RecoverCorrupt {
 			return nil, err
 		}
 		aside := s.path() + ".damaged-" + strconv.FormatInt(s.now().Unix(), 10)
@@ -140,14 +153,30 @@ func (s *Store) List() []Profile {
 }
 
 // Get returns one profile.
-func (s *Store) Get(name string) (Profile, error) {
+func (s *Store) Get(name string) (p Profile, err error) {
+	err = s.view(name, func(rec profileRecord) { p = s.toProfileLocked(rec) })
+	return p, err
+}
+
+// record returns the stored record of a profile. Records in s.cfg are never
+// changed in place (edit installs a new configFile), so the copy may share
+// its Temporary with them.
+func (s *Store) record(name string) (rec profileRecord, err error) {
+	err = s.view(name, func(r profileRecord) { rec = r })
+	return rec, err
+}
+
+// view runs f with the record of a profile under the read lock; a missing
+// profile is Profile.NotFound.
+func (s *Store) view(name string, f func(rec profileRecord)) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	i, ok := s.cfg.find(name)
 	if !ok {
-		return Profile{}, notFound(name)
+		return notFound(name)
 	}
-	return s.toProfileLocked(s.cfg.Profiles[i]), nil
+	f(s.cfg.Profiles[i])
+	return nil
 }
 
 // Active returns the active profile (the built-in "local" one by default).
@@ -163,17 +192,10 @@ func (s *Store) Active() Profile {
 
 // SetActive makes name the active profile and saves that choice.
 func (s *Store) SetActive(name string) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	cfg, err := s.reload()
-	if err != nil {
-		return err
-	}
-	if _, ok := cfg.find(name); !ok {
-		return notFound(name)
-	}
-	cfg.Active = name
-	return s.commit(cfg, nil)
+	return s.update(name, func(cfg *configFile, _ *profileRecord) (func(), error) {
+		cfg.Active = name
+		return nil, nil
+	})
 }
 
 // Save creates or updates a profile. Derived fields of p are ignored. With
@@ -194,6 +216,9 @@ func (s *Store) save(p Profile, secret *Secret, createOnly bool) (Profile, error
 	if err != nil {
 		return Profile{}, err
 	}
+	if err := checkPlainHTTP(op, np); err != nil {
+		return Profile{}, err
+	}
 	var blob string
 	if secret != nil {
 		if np.Kind == KindLocal {
@@ -212,59 +237,59 @@ func (s *Store) save(p Profile, secret *Secret, createOnly bool) (Profile, error
 		blob = string(b)
 	}
 
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	cfg, err := s.reload()
-	if err != nil {
-		return Profile{}, err
-	}
-	rec := recordFrom(np)
-	i, exists := cfg.find(np.Name)
-	if exists {
-		old := cfg.Profiles[i]
-		if createOnly {
-			return Profile{}, newErr(CodeProfileExists, op, "a profile with this name already exists", nil)
-		}
-		if old.Kind != np.Kind {
-			return Profile{}, newErr(CodeProfileKindChange, op, fmt.Sprintf("profile is of kind %q", old.Kind), nil)
-		}
-		rec.SecretStorage, rec.SecretIDMasked, rec.Temporary = old.SecretStorage, old.SecretIDMasked, old.Temporary
-	}
-	var sess *sessionChange
-	if secret != nil {
-		err := s.kc.Set(context.Background(), np.Name, blob)
-		switch {
-		case err == nil:
-			rec.SecretStorage, rec.SecretIDMasked = StorageKeychain, MaskSecretID(secret.SecretID)
-			sess = &sessionChange{name: np.Name}
-		case noKeychain(err):
-			rec.SecretStorage, rec.SecretIDMasked = "", ""
-			sess = &sessionChange{name: np.Name, secret: secret}
-		default:
-			return Profile{}, fmt.Errorf("%s: %w", op, err)
-		}
-	}
-	cfg.upsert(rec)
-	if err := s.commit(cfg, func() {
-		if sess != nil {
-			if sess.secret != nil {
-				s.session[sess.name] = *sess.secret
-			} else {
-				delete(s.session, sess.name)
+	newItem := false     // a keychain item this save created, removed again if the file cannot be written
+	dropProxyPW := false // the proxy password no longer belongs to the profile
+	err = s.edit(func(cfg *configFile) (func(), error) {
+		rec := recordFrom(np)
+		i, exists := cfg.find(np.Name)
+		if exists {
+			old := cfg.Profiles[i]
+			if createOnly {
+				return nil, newErr(CodeProfileExists, op, "a profile with this name already exists", nil)
+			}
+			if old.Kind != np.Kind {
+				return nil, newErr(CodeProfileKindChange, op, fmt.Sprintf("profile is of kind %q", old.Kind), nil)
+			}
+			rec.SecretStorage, rec.SecretIDMasked, rec.Temporary = old.SecretStorage, old.SecretIDMasked, old.Temporary
+			var err error
+			if dropProxyPW, err = s.carryProxyPassword(op, old, &rec); err != nil {
+				return nil, err
 			}
 		}
-	}); err != nil {
-		if !exists && rec.SecretStorage == StorageKeychain {
+		var after func()
+		if secret != nil {
+			err := s.kc.Set(context.Background(), np.Name, blob)
+			switch {
+			case err == nil:
+				newItem = !exists
+				rec.SecretStorage, rec.SecretIDMasked = StorageKeychain, kms.MaskSecretID(secret.SecretID)
+				after = func() { delete(s.session, np.Name) }
+			case noKeychain(err):
+				rec.SecretStorage, rec.SecretIDMasked = "", ""
+				after = func() { s.session[np.Name] = *secret }
+			default:
+				return nil, fmt.Errorf("%s: %w", op, err)
+			}
+		}
+		cfg.upsert(rec)
+		if dropProxyPW {
+			secretAfter := after
+			after = func() {
+				if secretAfter != nil {
+					secretAfter()
+				}
+				delete(s.proxyPW, np.Name)
+			}
+		}
+		return after, nil
+	})
+	if err != nil {
+		if newItem {
 			_ = s.kc.Delete(context.Background(), np.Name)
 		}
 		return Profile{}, err
 	}
 	return s.Get(np.Name)
-}
-
-type sessionChange struct {
-	name   string
-	secret *Secret
 }
 
 // keychainSecret is the JSON stored in a profile's keychain item.
@@ -276,7 +301,7 @@ type keychainSecret struct {
 // noKeychain reports the failures that mean "there is no keychain here",
 // as opposed to "the keychain is there but said no".
 func noKeychain(err error) bool {
-	switch Code(err) {
+	switch errcode.Code(err) {
 	case CodeKeychainNoSessionBus, CodeKeychainNoSecretService, CodeKeychainUnavailable:
 		return true
 	}
@@ -292,36 +317,41 @@ func (s *Store) Delete(name string) error {
 	if name == LocalProfileName {
 		return newErr(CodeProfileBuiltin, op, "the built-in profile cannot be deleted", nil)
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	cfg, err := s.reload()
-	if err != nil {
-		return err
-	}
-	i, ok := cfg.find(name)
-	if !ok {
-		return notFound(name)
-	}
-	rec := cfg.Profiles[i]
-	ctx := context.Background()
-	if rec.SecretStorage == StorageKeychain {
-		if err := s.kc.Delete(ctx, name); err != nil && Code(err) != CodeKeychainNotFound {
-			return fmt.Errorf("%s: %w", op, err)
+	return s.update(name, func(cfg *configFile, rec *profileRecord) (func(), error) {
+		if err := s.dropItems(op, *rec, true); err != nil {
+			return nil, err
 		}
+		if err := s.dropProxyItem(op, *rec); err != nil {
+			return nil, err
+		}
+		cfg.remove(name)
+		if cfg.Active == name {
+			cfg.Active = LocalProfileName
+		}
+		return func() {
+			delete(s.session, name)
+			delete(s.temp, name)
+			delete(s.proxyPW, name)
+		}, nil
+	})
+}
+
+// dropItems deletes rec's keychain items: its temporary credentials and, with
+// secret, its long-term keys. An item that is already gone is not an error.
+func (s *Store) dropItems(op string, rec profileRecord, secret bool) error {
+	var users []string
+	if secret && rec.SecretStorage == StorageKeychain {
+		users = append(users, rec.Name)
 	}
 	if rec.Temporary != nil && rec.Temporary.Storage == StorageKeychain {
-		if err := s.kc.Delete(ctx, name+stsSuffix); err != nil && Code(err) != CodeKeychainNotFound {
+		users = append(users, rec.Name+stsSuffix)
+	}
+	for _, user := range users {
+		if err := s.kc.Delete(context.Background(), user); err != nil && errcode.Code(err) != CodeKeychainNotFound {
 			return fmt.Errorf("%s: %w", op, err)
 		}
 	}
-	cfg.remove(name)
-	if cfg.Active == name {
-		cfg.Active = LocalProfileName
-	}
-	return s.commit(cfg, func() {
-		delete(s.session, name)
-		delete(s.temp, name)
-	})
+	return nil
 }
 
 // Credentials returns what a KMS client needs to sign requests for the
@@ -329,20 +359,14 @@ func (s *Store) Delete(name string) error {
 // through AssumeRole when less than [RefreshBefore] is left (the long-term
 // keys used for that stay in the keychain). Profiles of kind "local" give
 // Credentials.NotNeeded.
-func (s *Store) Credentials(ctx context.Context, name string) (Credentials, error) {
+func (s *Store) Credentials(ctx context.Context, name string) (kms.Credentials, error) {
 	op := fmt.Sprintf("get credentials for profile %q", name)
-	s.mu.RLock()
-	i, ok := s.cfg.find(name)
-	var rec profileRecord
-	if ok {
-		rec = s.cfg.Profiles[i]
-	}
-	s.mu.RUnlock()
-	if !ok {
-		return Credentials{}, notFound(name)
+	rec, err := s.record(name)
+	if err != nil {
+		return kms.Credentials{}, err
 	}
 	if rec.Kind == KindLocal {
-		return Credentials{}, newErr(CodeCredentialsNotNeeded, op, "the embedded KMS supplies its own credentials", nil)
+		return kms.Credentials{}, newErr(CodeCredentialsNotNeeded, op, "the embedded KMS supplies its own credentials", nil)
 	}
 	if rec.Temporary != nil {
 		return s.temporaryCredentials(ctx, name)
@@ -351,37 +375,35 @@ func (s *Store) Credentials(ctx context.Context, name string) (Credentials, erro
 }
 
 // longTerm returns the stored long-term key pair.
-func (s *Store) longTerm(ctx context.Context, name string) (Credentials, error) {
+func (s *Store) longTerm(ctx context.Context, name string) (kms.Credentials, error) {
 	op := fmt.Sprintf("read secret for profile %q", name)
-	s.mu.RLock()
-	sec, inSession := s.session[name]
-	i, ok := s.cfg.find(name)
 	var storage string
-	if ok {
-		storage = s.cfg.Profiles[i].SecretStorage
-	}
-	s.mu.RUnlock()
-	if !ok {
-		return Credentials{}, notFound(name)
+	var sec Secret
+	var inSession bool
+	if err := s.view(name, func(rec profileRecord) {
+		storage = rec.SecretStorage
+		sec, inSession = s.session[name]
+	}); err != nil {
+		return kms.Credentials{}, err
 	}
 	if inSession {
-		return Credentials{SecretID: sec.SecretID, SecretKey: sec.SecretKey}, nil
+		return kms.Credentials{SecretID: sec.SecretID, SecretKey: sec.SecretKey}, nil
 	}
 	if storage != StorageKeychain {
-		return Credentials{}, newErr(CodeCredentialsMissing, op, "no secret is stored", nil)
+		return kms.Credentials{}, newErr(CodeCredentialsMissing, op, "no secret is stored", nil)
 	}
 	return s.readItem(ctx, op, name, decodeSecretItem)
 }
 
 // readItem reads the keychain item of user and decodes it; errors name op.
-func (s *Store) readItem(ctx context.Context, op, user string, decode func(string) (Credentials, error)) (Credentials, error) {
+func (s *Store) readItem(ctx context.Context, op, user string, decode func(string) (kms.Credentials, error)) (kms.Credentials, error) {
 	v, err := s.kc.Get(ctx, user)
 	if err != nil {
-		return Credentials{}, fmt.Errorf("%s: %w", op, err)
+		return kms.Credentials{}, fmt.Errorf("%s: %w", op, err)
 	}
 	c, err := decode(v)
 	if err != nil {
-		return Credentials{}, fmt.Errorf("%s: %w", op, err)
+		return kms.Credentials{}, fmt.Errorf("%s: %w", op, err)
 	}
 	return c, nil
 }
@@ -389,28 +411,28 @@ func (s *Store) readItem(ctx context.Context, op, user string, decode func(strin
 // decodeSecretItem parses a profile's keychain item. A value that is not
 // ours (edited by hand, or written by another program) is reported rather
 // than used.
-func decodeSecretItem(v string) (Credentials, error) {
+func decodeSecretItem(v string) (kms.Credentials, error) {
 	const op = "decode keychain item"
 	var ks keychainSecret
 	if err := json.Unmarshal([]byte(v), &ks); err != nil || validateSecret(op, ks.SecretID, ks.SecretKey) != nil {
-		return Credentials{}, newErr(CodeKeychainUnavailable, op, "keychain item is not a KMS Desk secret; enter the keys again", nil)
+		return kms.Credentials{}, newErr(CodeKeychainUnavailable, op, "keychain item is not a KMS Desk secret; enter the keys again", nil)
 	}
-	return Credentials{SecretID: ks.SecretID, SecretKey: ks.SecretKey}, nil
+	return kms.Credentials{SecretID: ks.SecretID, SecretKey: ks.SecretKey}, nil
 }
 
 // Status describes whether the keychain can be used.
 type Status struct {
 	// Available is true when the keychain answered.
-	Available bool `json:"available"`
+	Available bool
 	// Backend names the keychain ("secret-service", "macos-keychain",
 	// "windows-credential-manager", "memory").
-	Backend string `json:"backend"`
+	Backend string
 	// Code is the Keychain.* error code when not available.
-	Code string `json:"code,omitempty"`
+	Code string
 	// Message is the English error text when not available.
-	Message string `json:"message,omitempty"`
+	Message string
 	// Hint tells the user what to do when not available.
-	Hint string `json:"hint,omitempty"`
+	Hint string
 }
 
 // KeychainStatus checks whether the keychain answers, by reading an item
@@ -418,11 +440,11 @@ type Status struct {
 func (s *Store) KeychainStatus(ctx context.Context) Status {
 	st := Status{Backend: s.kc.Backend()}
 	_, err := s.kc.Get(ctx, probeUser)
-	if err == nil || Code(err) == CodeKeychainNotFound {
+	if err == nil || errcode.Code(err) == CodeKeychainNotFound {
 		st.Available = true
 		return st
 	}
-	st.Code = Code(err)
+	st.Code = errcode.Code(err)
 	if st.Code == "" {
 		st.Code = CodeKeychainUnavailable
 	}
@@ -431,46 +453,74 @@ func (s *Store) KeychainStatus(ctx context.Context) Status {
 	return st
 }
 
-// reload re-reads the profiles file so that changes made by another
-// process (kmsctl next to the app) are not overwritten. It returns a copy
-// to modify. Caller holds writeMu.
-func (s *Store) reload() (configFile, error) {
-	cfg, ok, err := readConfig(s.path())
+// errUnchanged, returned by the change function of edit, ends the edit
+// without writing anything.
+var errUnchanged = errors.New("nothing to change")
+
+// edit makes every change to the profiles. Under writeMu it re-reads the file,
+// so that changes made by another process (kmsctl next to the app) are not
+// overwritten, and lets change modify a copy. change may call the keychain; if
+// it fails nothing is written. Otherwise edit writes the copy and then, under
+// mu, installs it and runs the after function change returned (if any), which
+// updates the in-memory secrets to match.
+func (s *Store) edit(change func(cfg *configFile) (after func(), err error)) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	disk, ok, err := readConfig(s.path())
 	if err != nil {
-		return configFile{}, err
+		return err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if ok {
-		s.cfg = cfg
+		s.cfg = disk
 	}
-	return s.cfg.clone(), nil
-}
+	cfg := s.cfg.clone()
+	s.mu.Unlock()
 
-// commit writes cfg and then, under the lock, installs it and runs also.
-// Caller holds writeMu.
-func (s *Store) commit(cfg configFile, also func()) error {
+	after, err := change(&cfg)
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
 	if err := writeConfig(s.dir, cfg); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cfg = cfg
-	if also != nil {
-		also()
+	if after != nil {
+		after()
 	}
 	return nil
 }
 
+// update is edit for one existing profile: change gets the file and the
+// profile's record to modify; a missing profile is Profile.NotFound.
+func (s *Store) update(name string, change func(cfg *configFile, rec *profileRecord) (after func(), err error)) error {
+	return s.edit(func(cfg *configFile) (func(), error) {
+		i, ok := cfg.find(name)
+		if !ok {
+			return nil, notFound(name)
+		}
+		return change(cfg, &cfg.Profiles[i])
+	})
+}
+
 // toProfileLocked builds the API view of a record. Caller holds mu.
 func (s *Store) toProfileLocked(r profileRecord) Profile {
-	p := Profile{
-		Name: r.Name, Kind: r.Kind, Region: r.Region, Endpoint: r.Endpoint,
-		TimeoutSeconds: r.TimeoutSeconds, Language: r.Language,
+	p := Profile{Name: r.Name, Settings: r.Settings}
+	p.Recovery = slices.Clone(r.Recovery)
+	p.Proxy.HasPassword, p.Proxy.PasswordStorage = false, ""
+	if _, ok := s.proxyPW[r.Name]; ok {
+		p.Proxy.HasPassword, p.Proxy.PasswordStorage = true, StorageSession
+	} else if r.hasProxyPassword() {
+		p.Proxy.HasPassword, p.Proxy.PasswordStorage = true, StorageKeychain
 	}
 	if sec, ok := s.session[r.Name]; ok {
 		p.HasSecret, p.SecretStorage, p.SessionOnly = true, StorageSession, true
-		p.SecretIDMasked = MaskSecretID(sec.SecretID)
+		p.SecretIDMasked = kms.MaskSecretID(sec.SecretID)
 	} else if r.SecretStorage == StorageKeychain {
 		p.HasSecret, p.SecretStorage = true, StorageKeychain
 		p.SecretIDMasked = r.SecretIDMasked

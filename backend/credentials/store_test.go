@@ -3,6 +3,7 @@ package credentials
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/kmsdesk/kmsdesk/backend/errcode"
+	"github.com/kmsdesk/kmsdesk/backend/kms"
 )
 
 func TestOpenFirstRunCreatesLocalProfile(t *testing.T) {
@@ -85,12 +90,9 @@ func TestProfileCRUD(t *testing.T) {
 	e := newTestEnv(t)
 	s := e.store
 
-	got := mustSave(t, s, Profile{Name: "work", Kind: KindTencent, Region: "ap-beijing"}, &Secret{testSecretID, testSecretKey})
-	want := Profile{
-		Name: "work", Kind: KindTencent, Region: "ap-beijing", Endpoint: DefaultEndpoint,
-		SecretIDMasked: "AKID****MPLE", TimeoutSeconds: DefaultTimeoutSeconds, Language: LanguageZhCN,
-		HasSecret: true, SecretStorage: StorageKeychain,
-	}
+	got := mustSave(t, s, Profile{Name: "work", Settings: Settings{Kind: KindTencent, Region: "ap-beijing"}}, &Secret{testSecretID, testSecretKey})
+	want := Profile{Name: "work", Settings: Settings{Kind: KindTencent, Region: "ap-beijing", Endpoint: DefaultEndpoint, TimeoutSeconds: DefaultTimeoutSeconds, Language: LanguageZhCN,
+		Site: "china", Proxy: Proxy{Mode: "system"}}, SecretIDMasked: "AKID****MPLE", HasSecret: true, SecretStorage: StorageKeychain}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("Save returned\n %+v\nwant\n %+v", got, want)
 	}
@@ -103,7 +105,7 @@ func TestProfileCRUD(t *testing.T) {
 	}
 
 	// Update without a secret keeps the stored one.
-	upd := mustSave(t, s, Profile{Name: "work", Kind: KindTencent, Region: "ap-chengdu", Endpoint: RegionalEndpoint("ap-chengdu"), Language: LanguageEnUS, TimeoutSeconds: 10}, nil)
+	upd := mustSave(t, s, Profile{Name: "work", Settings: Settings{Kind: KindTencent, Region: "ap-chengdu", Endpoint: "kms.ap-chengdu.tencentcloudapi.com", Language: LanguageEnUS, TimeoutSeconds: 10}}, nil)
 	if !upd.HasSecret || upd.Region != "ap-chengdu" || upd.Endpoint != "kms.ap-chengdu.tencentcloudapi.com" || upd.Language != "en-US" || upd.TimeoutSeconds != 10 {
 		t.Fatalf("after update: %+v", upd)
 	}
@@ -113,7 +115,7 @@ func TestProfileCRUD(t *testing.T) {
 
 	// Rotation replaces the keychain item.
 	rot := mustSave(t, s, tencent("work"), &Secret{testSecretID2, testSecretKy2})
-	if rot.SecretIDMasked != MaskSecretID(testSecretID2) {
+	if rot.SecretIDMasked != kms.MaskSecretID(testSecretID2) {
 		t.Fatalf("masked id after rotation = %q", rot.SecretIDMasked)
 	}
 	if c, _ := s.Credentials(context.Background(), "work"); c.SecretKey != testSecretKy2 {
@@ -155,25 +157,26 @@ func TestSaveValidation(t *testing.T) {
 		secret *Secret
 		code   string
 	}{
-		{"empty name", Profile{Kind: KindTencent}, nil, CodeProfileInvalid},
-		{"name too long", Profile{Name: long, Kind: KindTencent}, nil, CodeProfileInvalid},
-		{"name with slash", Profile{Name: "a/b", Kind: KindTencent}, nil, CodeProfileInvalid},
-		{"name with hash", Profile{Name: "a#sts", Kind: KindTencent}, nil, CodeProfileInvalid},
-		{"name with space", Profile{Name: "my work", Kind: KindTencent}, nil, CodeProfileInvalid},
-		{"name of dots", Profile{Name: "..", Kind: KindTencent}, nil, CodeProfileInvalid},
-		{"unknown kind", Profile{Name: "x", Kind: "aws"}, nil, CodeProfileInvalid},
-		{"bad region", Profile{Name: "x", Kind: KindTencent, Region: "Guangzhou"}, nil, CodeProfileInvalid},
-		{"bad language", Profile{Name: "x", Kind: KindTencent, Language: "fr-FR"}, nil, CodeProfileInvalid},
-		{"timeout too big", Profile{Name: "x", Kind: KindTencent, TimeoutSeconds: 601}, nil, CodeProfileInvalid},
-		{"negative timeout", Profile{Name: "x", Kind: KindTencent, TimeoutSeconds: -1}, nil, CodeProfileInvalid},
-		{"http to tencent cloud", Profile{Name: "x", Kind: KindTencent, Endpoint: "http://kms.tencentcloudapi.com"}, nil, CodeProfileInvalid},
-		{"endpoint with query", Profile{Name: "x", Kind: KindTencent, Endpoint: "https://kms.example.com/?a=b"}, nil, CodeProfileInvalid},
-		{"local takes no secret", Profile{Name: "x", Kind: KindLocal}, &Secret{testSecretID, testSecretKey}, CodeProfileInvalid},
-		{"local must stay local", Profile{Name: "local", Kind: KindTencent}, nil, CodeProfileBuiltin},
-		{"kind change", Profile{Name: "existing", Kind: KindLocal}, nil, CodeProfileKindChange},
-		{"empty secret key", Profile{Name: "x", Kind: KindTencent}, &Secret{testSecretID, ""}, CodeSecretInvalid},
-		{"secret with newline", Profile{Name: "x", Kind: KindTencent}, &Secret{testSecretID, testSecretKey + "\n"}, CodeSecretInvalid},
-		{"secret too large", Profile{Name: "x", Kind: KindTencent}, &Secret{strings.Repeat("A", 1000), strings.Repeat("k", 1020)}, CodeKeychainTooLarge},
+		{"empty name", Profile{Settings: Settings{Kind: KindTencent}}, nil, CodeProfileInvalid},
+		{"name too long", Profile{Name: long, Settings: Settings{Kind: KindTencent}}, nil, CodeProfileInvalid},
+		{"name with slash", Profile{Name: "a/b", Settings: Settings{Kind: KindTencent}}, nil, CodeProfileInvalid},
+		{"name with hash", Profile{Name: "a#sts", Settings: Settings{Kind: KindTencent}}, nil, CodeProfileInvalid},
+		{"name with space", Profile{Name: "my work", Settings: Settings{Kind: KindTencent}}, nil, CodeProfileInvalid},
+		{"name of dots", Profile{Name: "..", Settings: Settings{Kind: KindTencent}}, nil, CodeProfileInvalid},
+		{"unknown kind", Profile{Name: "x", Settings: Settings{Kind: "aws"}}, nil, CodeProfileInvalid},
+		{"bad region", Profile{Name: "x", Settings: Settings{Kind: KindTencent, Region: "Guangzhou"}}, nil, CodeProfileInvalid},
+		{"bad language", Profile{Name: "x", Settings: Settings{Kind: KindTencent, Language: "fr-FR"}}, nil, CodeProfileInvalid},
+		{"timeout too big", Profile{Name: "x", Settings: Settings{Kind: KindTencent, TimeoutSeconds: 601}}, nil, CodeProfileInvalid},
+		{"unknown suite", Profile{Name: "x", Settings: Settings{Kind: KindTencent, Suite: "sm2"}}, nil, CodeProfileInvalid},
+		{"negative timeout", Profile{Name: "x", Settings: Settings{Kind: KindTencent, TimeoutSeconds: -1}}, nil, CodeProfileInvalid},
+		{"http to tencent cloud", Profile{Name: "x", Settings: Settings{Kind: KindTencent, Endpoint: "http://kms.tencentcloudapi.com"}}, nil, CodeProfileInvalid},
+		{"endpoint with query", Profile{Name: "x", Settings: Settings{Kind: KindTencent, Endpoint: "https://kms.example.com/?a=b"}}, nil, CodeProfileInvalid},
+		{"local takes no secret", Profile{Name: "x", Settings: Settings{Kind: KindLocal}}, &Secret{testSecretID, testSecretKey}, CodeProfileInvalid},
+		{"local must stay local", Profile{Name: "local", Settings: Settings{Kind: KindTencent}}, nil, CodeProfileBuiltin},
+		{"kind change", Profile{Name: "existing", Settings: Settings{Kind: KindLocal}}, nil, CodeProfileKindChange},
+		{"empty secret key", Profile{Name: "x", Settings: Settings{Kind: KindTencent}}, &Secret{testSecretID, ""}, CodeSecretInvalid},
+		{"secret with newline", Profile{Name: "x", Settings: Settings{Kind: KindTencent}}, &Secret{testSecretID, testSecretKey + "\n"}, CodeSecretInvalid},
+		{"secret too large", Profile{Name: "x", Settings: Settings{Kind: KindTencent}}, &Secret{strings.Repeat("A", 1000), strings.Repeat("k", 1020)}, CodeKeychainTooLarge},
 	}
 	before := string(e.configBytes(t))
 	for _, tt := range tests {
@@ -197,7 +200,7 @@ func TestConfigFileNeverContainsSecrets(t *testing.T) {
 	mustSave(t, s, tencent("work"), &Secret{testSecretID, testSecretKey})
 	mustSave(t, s, tencent("work"), &Secret{testSecretID2, testSecretKy2})
 	mustSave(t, s, tencent("temp"), nil)
-	if err := s.SetTemporary("temp", Credentials{SecretID: "AKIDtemporarytemporarytemporary00001", SecretKey: "TempKeyTempKeyTempKeyTempKey0001", Token: token, Expiry: e.clock.Now().Add(time1h)}); err != nil {
+	if err := s.SetTemporary("temp", kms.Credentials{SecretID: "AKIDtemporarytemporarytemporary00001", SecretKey: "TempKeyTempKeyTempKeyTempKey0001", Token: token, Expiry: e.clock.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	e.kc.failAll(rawNoBus)
@@ -211,14 +214,14 @@ func TestConfigFileNeverContainsSecrets(t *testing.T) {
 		"TempKeyTempKeyTempKeyTempKey0001", "AKIDtemporarytemporarytemporary00001", token,
 		"SessionKeySessionKeySessionKey01", "AKIDsessionsessionsessionsession0001")
 	// The masked id is there; that is the point of it.
-	if !strings.Contains(string(data), MaskSecretID(testSecretID2)) {
+	if !strings.Contains(string(data), kms.MaskSecretID(testSecretID2)) {
 		t.Fatalf("profiles file lacks the masked SecretId:\n%s", data)
 	}
 }
 
 func TestSessionFallbackWithoutKeychain(t *testing.T) {
-	for _, raw := range []error{rawNoBus, rawNoService, keyringUnsupported()} {
-		t.Run(Code(classify("x", "y", raw)), func(t *testing.T) {
+	for _, raw := range []error{rawNoBus, rawNoService, rawNoKeyring} {
+		t.Run(errcode.Code(classify("x", "y", raw)), func(t *testing.T) {
 			e := newTestEnv(t)
 			e.kc.failAll(raw)
 			p := mustSave(t, e.store, tencent("work"), &Secret{testSecretID, testSecretKey})
@@ -263,17 +266,59 @@ func TestKeychainRefusalIsReturnedNotFallenBack(t *testing.T) {
 			e.kc.setFail("set", tt.raw)
 			_, err := e.store.Save(tencent("work"), &Secret{testSecretID, testSecretKey})
 			wantCode(t, err, tt.code)
-			var ce *Error
-			if !asError(err, &ce) || ce.Hint() == "" {
+			if HintFor(errcode.Code(err)) == "" {
 				t.Fatalf("error %v has no hint", err)
 			}
 			if string(e.configBytes(t)) != before {
 				t.Fatal("failed save changed the profiles file")
 			}
-			if _, err := e.store.Get("work"); Code(err) != CodeProfileNotFound {
+			if _, err := e.store.Get("work"); errcode.Code(err) != CodeProfileNotFound {
 				t.Fatalf("profile exists after failed save: %v", err)
 			}
 		})
+	}
+}
+
+// TestSaveUndoesKeychainWriteWhenFileWriteFails: when the profiles file cannot
+// be written after the secret went to the keychain, a new profile's keychain
+// item is removed again and nothing changes in memory.
+func TestSaveUndoesKeychainWriteWhenFileWriteFails(t *testing.T) {
+	e := newTestEnv(t)
+	mustSave(t, e.store, tencent("old"), &Secret{testSecretID, testSecretKey})
+	saved := e.configBytes(t)
+	// Once the keychain has the item, put a file where the config directory
+	// was, so that writing the profiles file fails (even for root).
+	breakDirOnNextSet := func() {
+		e.kc.afterSet = func(string) {
+			e.kc.afterSet = nil
+			if err := errors.Join(os.RemoveAll(e.dir), os.WriteFile(e.dir, []byte("not a directory"), 0o600)); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	breakDirOnNextSet()
+	_, err := e.store.Save(tencent("new"), &Secret{testSecretID2, testSecretKy2})
+	wantCode(t, err, CodeProfilesIO)
+	if e.kc.has(t, "new") {
+		t.Fatal("keychain item of the unsaved profile left behind")
+	}
+	if _, err := e.store.Get("new"); errcode.Code(err) != CodeProfileNotFound {
+		t.Fatalf("unsaved profile visible: %v", err)
+	}
+
+	// An existing profile's item is the user's key (the new one, since the
+	// keychain took it): it stays, and so does the profile.
+	if err := errors.Join(os.Remove(e.dir), os.MkdirAll(e.dir, 0o700), os.WriteFile(filepath.Join(e.dir, ConfigFileName), saved, 0o600)); err != nil {
+		t.Fatal(err)
+	}
+	breakDirOnNextSet()
+	_, err = e.store.Save(tencent("old"), &Secret{testSecretID2, testSecretKy2})
+	wantCode(t, err, CodeProfilesIO)
+	if !e.kc.has(t, "old") {
+		t.Fatal("keychain item of an existing profile removed")
+	}
+	if _, err := e.store.Get("old"); err != nil {
+		t.Fatalf("existing profile lost: %v", err)
 	}
 }
 
@@ -302,7 +347,7 @@ func TestDelete(t *testing.T) {
 	t.Run("removes sts item too", func(t *testing.T) {
 		e := newTestEnv(t)
 		mustSave(t, e.store, tencent("work"), &Secret{testSecretID, testSecretKey})
-		if err := e.store.SetTemporary("work", Credentials{SecretID: testSecretID2, SecretKey: testSecretKy2, Token: "tok"}); err != nil {
+		if err := e.store.SetTemporary("work", kms.Credentials{SecretID: testSecretID2, SecretKey: testSecretKy2, Token: "tok"}); err != nil {
 			t.Fatal(err)
 		}
 		if !e.kc.has(t, "work") || !e.kc.has(t, "work#sts") {
@@ -466,5 +511,23 @@ func TestKeychainStatusAvailable(t *testing.T) {
 	st = e.store.KeychainStatus(context.Background())
 	if st.Available || st.Code != CodeKeychainLocked || st.Hint != HintFor(CodeKeychainLocked) {
 		t.Fatalf("KeychainStatus when locked = %+v", st)
+	}
+}
+
+// TestProfileSuite: the default suite is saved, survives a reload of the file, and a
+// profile that names none (every profile written before the field existed) reads as "".
+func TestProfileSuite(t *testing.T) {
+	e := newTestEnv(t)
+	mustSave(t, e.store, Profile{Name: "gm", Settings: Settings{Kind: KindTencent, Suite: SuiteSM4}}, nil)
+	mustSave(t, e.store, Profile{Name: "plain", Settings: Settings{Kind: KindTencent}}, nil)
+	if !strings.Contains(string(e.configBytes(t)), `"suite": "sm4"`) {
+		t.Fatalf("the file does not hold the suite:\n%s", e.configBytes(t))
+	}
+	again := e.open(t)
+	for name, want := range map[string]string{"gm": SuiteSM4, "plain": ""} {
+		p, err := again.Get(name)
+		if err != nil || p.Suite != want {
+			t.Fatalf("%s: suite %q (%v), want %q", name, p.Suite, err, want)
+		}
 	}
 }

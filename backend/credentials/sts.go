@@ -1,14 +1,17 @@
 package credentials
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"strings"
-	"sync"
 	"time"
 
+	"github.com/kmsdesk/kmsdesk/backend/endpoint"
+	"github.com/kmsdesk/kmsdesk/backend/errcode"
+	"github.com/kmsdesk/kmsdesk/backend/kms"
+	"github.com/kmsdesk/kmsdesk/backend/netproxy"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 	sts "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/sts/v20180813"
@@ -28,8 +31,6 @@ const (
 	MinAssumeRoleDuration = time.Minute
 	// MaxTokenLen is the longest session token accepted (STS documents at most 4,096 bytes).
 	MaxTokenLen = 4096
-	// DefaultSTSEndpoint is Tencent Cloud's STS endpoint.
-	DefaultSTSEndpoint = "sts.tencentcloudapi.com"
 )
 
 var sessionNameRE = regexp.MustCompile(`^[A-Za-z0-9=,.@_-]{2,128}$`)
@@ -81,32 +82,40 @@ type stsItem struct {
 
 // assumeRequest is one AssumeRole call.
 type assumeRequest struct {
-	Base        Credentials // long-term keys
+	Base        kms.Credentials // long-term keys
 	Region      string
-	Endpoint    Endpoint // STS endpoint
+	Endpoint    endpoint.Endpoint // STS endpoint
 	Language    string
 	Timeout     int // seconds
 	RoleArn     string
 	SessionName string
 	Duration    time.Duration
+	Proxy       netproxy.Config // the profile's proxy, password included
 }
 
-type assumeFunc func(ctx context.Context, req assumeRequest) (Credentials, error)
+type assumeFunc func(ctx context.Context, req assumeRequest) (kms.Credentials, error)
 
 // sdkAssumeRole calls sts:AssumeRole with the official SDK client.
-func (s *Store) sdkAssumeRole(ctx context.Context, req assumeRequest) (Credentials, error) {
+func (s *Store) sdkAssumeRole(ctx context.Context, req assumeRequest) (kms.Credentials, error) {
 	op := "assume role"
 	cpf := profile.NewClientProfile()
-	cpf.HttpProfile.Scheme = req.Endpoint.Scheme
-	cpf.HttpProfile.Endpoint = req.Endpoint.Host
+	cpf.HttpProfile.Scheme = req.Endpoint.SDKScheme()
+	cpf.HttpProfile.Endpoint = req.Endpoint.SDKEndpoint()
 	cpf.HttpProfile.ReqTimeout = req.Timeout
 	cpf.Language = req.Language
 	client, err := sts.NewClient(common.NewCredential(req.Base.SecretID, req.Base.SecretKey), req.Region, cpf)
 	if err != nil {
-		return Credentials{}, stsError(op, err)
+		return kms.Credentials{}, stsError(op, err)
 	}
 	if s.stsTrans != nil {
 		client.WithHttpTransport(s.stsTrans)
+	} else {
+		proxy, err := req.Proxy.Func()
+		if err != nil {
+			return kms.Credentials{}, newErr(CodeProfileInvalid, op, "", err)
+		}
+		timeout := time.Duration(req.Timeout) * time.Second
+		client.WithHttpTransport(netproxy.NewTransport(proxy, min(netproxy.DefaultConnectTimeout, timeout)))
 	}
 	r := sts.NewAssumeRoleRequest()
 	r.RoleArn = common.StringPtr(req.RoleArn)
@@ -114,24 +123,24 @@ func (s *Store) sdkAssumeRole(ctx context.Context, req assumeRequest) (Credentia
 	r.DurationSeconds = common.Uint64Ptr(uint64(req.Duration / time.Second))
 	resp, err := client.AssumeRoleWithContext(ctx, r)
 	if err != nil {
-		return Credentials{}, stsError(op, err)
+		return kms.Credentials{}, stsError(op, err)
 	}
 	return credentialsFromAssumeRole(resp)
 }
 
 // credentialsFromAssumeRole checks an AssumeRole response and converts it.
-func credentialsFromAssumeRole(resp *sts.AssumeRoleResponse) (Credentials, error) {
+func credentialsFromAssumeRole(resp *sts.AssumeRoleResponse) (kms.Credentials, error) {
 	const op = "read AssumeRole response"
 	if resp == nil || resp.Response == nil || resp.Response.Credentials == nil {
-		return Credentials{}, newErr(CodeSTSFailed, op, "response has no credentials", nil)
+		return kms.Credentials{}, newErr(CodeSTSFailed, op, "response has no credentials", nil)
 	}
 	c := resp.Response.Credentials
-	out := Credentials{SecretID: deref(c.TmpSecretId), SecretKey: deref(c.TmpSecretKey), Token: deref(c.Token)}
+	out := kms.Credentials{SecretID: deref(c.TmpSecretId), SecretKey: deref(c.TmpSecretKey), Token: deref(c.Token)}
 	if err := validateSecret(op, out.SecretID, out.SecretKey); err != nil {
-		return Credentials{}, newErr(CodeSTSFailed, op, "response has malformed credentials", nil)
+		return kms.Credentials{}, newErr(CodeSTSFailed, op, "response has malformed credentials", nil)
 	}
 	if validateToken(out.Token, MaxTokenLen) != nil {
-		return Credentials{}, newErr(CodeSTSFailed, op, "response has a malformed token", nil)
+		return kms.Credentials{}, newErr(CodeSTSFailed, op, "response has a malformed token", nil)
 	}
 	switch {
 	case resp.Response.ExpiredTime != nil && *resp.Response.ExpiredTime > 0:
@@ -139,11 +148,11 @@ func credentialsFromAssumeRole(resp *sts.AssumeRoleResponse) (Credentials, error
 	case resp.Response.Expiration != nil:
 		t, err := time.Parse(time.RFC3339, *resp.Response.Expiration)
 		if err != nil {
-			return Credentials{}, newErr(CodeSTSFailed, op, "response has a malformed expiry", err)
+			return kms.Credentials{}, newErr(CodeSTSFailed, op, "response has a malformed expiry", err)
 		}
 		out.Expiry = t.UTC()
 	default:
-		return Credentials{}, newErr(CodeSTSFailed, op, "response has no expiry", nil)
+		return kms.Credentials{}, newErr(CodeSTSFailed, op, "response has no expiry", nil)
 	}
 	return out, nil
 }
@@ -155,38 +164,23 @@ func deref(p *string) string {
 	return *p
 }
 
-// stsEndpointFor picks the STS endpoint for a profile: Options.STSEndpoint
-// if set; for a Tencent Cloud KMS host "kms.<rest>" the matching
-// "sts.<rest>"; for any other (custom, private-cloud, local) endpoint the
-// same endpoint as the profile, since such servers answer STS themselves.
-func (s *Store) stsEndpointFor(p profileRecord) (Endpoint, error) {
-	if s.stsEP != "" {
-		return ParseEndpoint(s.stsEP)
+// stsEndpointFor picks the STS endpoint for a profile: Options.STSEndpoint if
+// set; for a Tencent Cloud KMS endpoint the STS endpoint of the same site and
+// region ("kms.<rest>" → "sts.<rest>"); for any other (custom, private-cloud,
+// local) endpoint the profile's own, since such servers answer STS themselves.
+func (s *Store) stsEndpointFor(p profileRecord) (endpoint.Endpoint, error) {
+	if !s.stsEP.IsZero() {
+		return s.stsEP, nil
 	}
-	e, err := ParseEndpoint(p.Endpoint)
+	e, err := parseEndpoint(p.Endpoint)
 	if err != nil {
-		return Endpoint{}, err
+		return endpoint.Endpoint{}, err
 	}
-	host, _, _ := strings.Cut(e.Host, "/")
-	if isTencentCloudHost(hostOnly(host)) {
-		if rest, ok := strings.CutPrefix(host, "kms."); ok {
-			return Endpoint{Scheme: "HTTPS", Host: "sts." + rest}, nil
-		}
-		return Endpoint{Scheme: "HTTPS", Host: DefaultSTSEndpoint}, nil
+	sts, err := e.Sibling(endpoint.ServiceSTS)
+	if err != nil {
+		return endpoint.Endpoint{}, newErr(CodeSTSFailed, "find STS endpoint", "", err)
 	}
-	return e, nil
-}
-
-func hostOnly(hostport string) string {
-	if strings.HasPrefix(hostport, "[") {
-		if i := strings.Index(hostport, "]"); i > 0 {
-			return hostport[1:i]
-		}
-	}
-	if i := strings.LastIndex(hostport, ":"); i >= 0 {
-		return hostport[:i]
-	}
-	return hostport
+	return sts, nil
 }
 
 // SetTemporary stores temporary credentials (SecretId, SecretKey, token
@@ -195,7 +189,7 @@ func hostOnly(hostport string) string {
 // [MaxKeychainItemBytes] and a keychain is usable, otherwise it is kept in
 // memory for this session (TempInfo.Storage says which). A role set
 // earlier with AssumeRole is kept.
-func (s *Store) SetTemporary(name string, c Credentials) error {
+func (s *Store) SetTemporary(name string, c kms.Credentials) error {
 	op := fmt.Sprintf("set temporary credentials for profile %q", name)
 	if err := validateSecret(op, c.SecretID, c.SecretKey); err != nil {
 		return err
@@ -213,24 +207,13 @@ func (s *Store) SetTemporary(name string, c Credentials) error {
 // uses its long-term keys again.
 func (s *Store) ClearTemporary(name string) error {
 	op := fmt.Sprintf("clear temporary credentials for profile %q", name)
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	cfg, err := s.reload()
-	if err != nil {
-		return err
-	}
-	i, ok := cfg.find(name)
-	if !ok {
-		return notFound(name)
-	}
-	rec := cfg.Profiles[i]
-	if rec.Temporary != nil && rec.Temporary.Storage == StorageKeychain {
-		if err := s.kc.Delete(context.Background(), name+stsSuffix); err != nil && Code(err) != CodeKeychainNotFound {
-			return fmt.Errorf("%s: %w", op, err)
+	return s.update(name, func(_ *configFile, rec *profileRecord) (func(), error) {
+		if err := s.dropItems(op, *rec, false); err != nil {
+			return nil, err
 		}
-	}
-	cfg.Profiles[i].Temporary = nil
-	return s.commit(cfg, func() { delete(s.temp, name) })
+		rec.Temporary = nil
+		return func() { delete(s.temp, name) }, nil
+	})
 }
 
 // roleInfo is the role part of a tempRecord.
@@ -239,24 +222,9 @@ type roleInfo struct {
 	duration     int
 }
 
-// storeTemp saves temporary credentials (and, when role != nil, the role
-// used to get them).
-func (s *Store) storeTemp(name string, c Credentials, role *roleInfo) error {
-	op := fmt.Sprintf("store temporary credentials for profile %q", name)
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	cfg, err := s.reload()
-	if err != nil {
-		return err
-	}
-	i, ok := cfg.find(name)
-	if !ok {
-		return notFound(name)
-	}
-	rec := cfg.Profiles[i]
-	if rec.Kind != KindTencent {
-		return newErr(CodeProfileInvalid, op, "only tencent profiles use temporary credentials", nil)
-	}
+// withRole returns a copy of rec's temporary-credential record (an empty one
+// when it has none) with role set, if role != nil.
+func (rec *profileRecord) withRole(role *roleInfo) *tempRecord {
 	t := tempRecord{}
 	if rec.Temporary != nil {
 		t = *rec.Temporary
@@ -264,6 +232,22 @@ func (s *Store) storeTemp(name string, c Credentials, role *roleInfo) error {
 	if role != nil {
 		t.RoleArn, t.RoleSessionName, t.DurationSeconds = role.arn, role.session, role.duration
 	}
+	return &t
+}
+
+// role returns the role recorded in t, with the defaults filled in.
+func (t *tempRecord) role(profile string) roleInfo {
+	return roleInfo{
+		arn:      t.RoleArn,
+		session:  cmp.Or(t.RoleSessionName, defaultSessionName(profile)),
+		duration: cmp.Or(t.DurationSeconds, int(DefaultAssumeRoleDuration/time.Second)),
+	}
+}
+
+// storeTemp saves temporary credentials (and, when role != nil, the role
+// used to get them).
+func (s *Store) storeTemp(name string, c kms.Credentials, role *roleInfo) error {
+	op := fmt.Sprintf("store temporary credentials for profile %q", name)
 	item := stsItem{SecretID: c.SecretID, SecretKey: c.SecretKey, Token: c.Token}
 	if !c.Expiry.IsZero() {
 		item.Expiry = c.Expiry.Unix()
@@ -272,24 +256,28 @@ func (s *Store) storeTemp(name string, c Credentials, role *roleInfo) error {
 	if err != nil {
 		return newErr(CodeSecretInvalid, op, "", err)
 	}
-	ctx := context.Background()
-	wasKeychain := t.Storage == StorageKeychain
-	t.Storage, t.Expiry = "", nil
-	if len(blob) <= MaxKeychainItemBytes {
-		if err := s.kc.Set(ctx, name+stsSuffix, string(blob)); err == nil {
+	return s.update(name, func(_ *configFile, rec *profileRecord) (func(), error) {
+		if rec.Kind != KindTencent {
+			return nil, newErr(CodeProfileInvalid, op, "only tencent profiles use temporary credentials", nil)
+		}
+		t := rec.withRole(role)
+		ctx := context.Background()
+		wasKeychain := t.Storage == StorageKeychain
+		t.Storage, t.Expiry = "", nil
+		// Any keychain failure leaves the short-lived token in memory only.
+		if len(blob) <= MaxKeychainItemBytes && s.kc.Set(ctx, name+stsSuffix, string(blob)) == nil {
 			t.Storage = StorageKeychain
 			if !c.Expiry.IsZero() {
 				e := c.Expiry.UTC()
 				t.Expiry = &e
 			}
 		}
-		// Any keychain failure leaves the short-lived token in memory only.
-	}
-	if wasKeychain && t.Storage != StorageKeychain {
-		_ = s.kc.Delete(ctx, name+stsSuffix)
-	}
-	cfg.Profiles[i].Temporary = &t
-	return s.commit(cfg, func() { s.temp[name] = c })
+		if wasKeychain && t.Storage != StorageKeychain {
+			_ = s.kc.Delete(ctx, name+stsSuffix)
+		}
+		rec.Temporary = t
+		return func() { s.temp[name] = c }, nil
+	})
 }
 
 // AssumeRole obtains temporary credentials for roleArn with the profile's
@@ -316,9 +304,7 @@ func (s *Store) AssumeRole(ctx context.Context, name, roleArn, sessionName strin
 		return Profile{}, newErr(CodeProfileInvalid, op, fmt.Sprintf("duration must be between %s and %s", MinAssumeRoleDuration, MaxAssumeRoleDuration), nil)
 	}
 	role := roleInfo{arn: roleArn, session: sessionName, duration: int(duration / time.Second)}
-	lock := s.refreshLock(name)
-	lock.Lock()
-	defer lock.Unlock()
+	defer s.lockRefresh(name)()
 	if _, err := s.assumeAndStore(ctx, name, role); err != nil {
 		return Profile{}, err
 	}
@@ -335,73 +321,77 @@ func defaultSessionName(profile string) string {
 
 // assumeAndStore calls AssumeRole with the profile's long-term keys and
 // stores the result. Caller holds the profile's refresh lock.
-func (s *Store) assumeAndStore(ctx context.Context, name string, role roleInfo) (Credentials, error) {
+func (s *Store) assumeAndStore(ctx context.Context, name string, role roleInfo) (kms.Credentials, error) {
 	op := fmt.Sprintf("assume role for profile %q", name)
-	s.mu.RLock()
-	i, ok := s.cfg.find(name)
-	var rec profileRecord
-	if ok {
-		rec = s.cfg.Profiles[i]
-	}
-	s.mu.RUnlock()
-	if !ok {
-		return Credentials{}, notFound(name)
+	rec, err := s.record(name)
+	if err != nil {
+		return kms.Credentials{}, err
 	}
 	if rec.Kind != KindTencent {
-		return Credentials{}, newErr(CodeProfileInvalid, op, "only tencent profiles can assume a role", nil)
+		return kms.Credentials{}, newErr(CodeProfileInvalid, op, "only tencent profiles can assume a role", nil)
 	}
 	base, err := s.longTerm(ctx, name)
 	if err != nil {
-		return Credentials{}, err
+		return kms.Credentials{}, err
 	}
 	ep, err := s.stsEndpointFor(rec)
 	if err != nil {
-		return Credentials{}, err
+		return kms.Credentials{}, err
+	}
+	proxy, err := s.ProxyConfig(ctx, name)
+	if err != nil {
+		return kms.Credentials{}, err
 	}
 	c, err := s.assume(ctx, assumeRequest{
 		Base: base, Region: rec.Region, Endpoint: ep, Language: rec.Language, Timeout: rec.TimeoutSeconds,
-		RoleArn: role.arn, SessionName: role.session, Duration: time.Duration(role.duration) * time.Second,
+		RoleArn: role.arn, SessionName: role.session, Duration: time.Duration(role.duration) * time.Second, Proxy: proxy,
 	})
 	if err != nil {
-		return Credentials{}, err
+		return kms.Credentials{}, err
 	}
 	if err := s.storeTemp(name, c, &role); err != nil {
-		return Credentials{}, err
+		return kms.Credentials{}, err
 	}
 	return c, nil
 }
 
-// refreshLock returns the lock that serialises refreshes of one profile.
-func (s *Store) refreshLock(name string) *sync.Mutex {
+// lockRefresh takes the lock that serialises refreshes of one profile and
+// returns its unlock function. A caller that finds another refresh in
+// progress waits for it (and then, holding the lock, finds fresh credentials).
+// Each lock is a channel with room for one holder.
+func (s *Store) lockRefresh(name string) (unlock func()) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	l, ok := s.refresh[name]
 	if !ok {
-		l = &sync.Mutex{}
+		l = make(chan struct{}, 1)
 		s.refresh[name] = l
 	}
-	return l
+	s.mu.Unlock()
+	select {
+	case l <- struct{}{}:
+	default:
+		if s.refreshWait != nil {
+			s.refreshWait(name)
+		}
+		l <- struct{}{}
+	}
+	return func() { <-l }
 }
 
 // temporaryCredentials returns (and when needed refreshes) the profile's
 // temporary credentials.
-func (s *Store) temporaryCredentials(ctx context.Context, name string) (Credentials, error) {
+func (s *Store) temporaryCredentials(ctx context.Context, name string) (kms.Credentials, error) {
 	op := fmt.Sprintf("get temporary credentials for profile %q", name)
-	lock := s.refreshLock(name)
-	lock.Lock()
-	defer lock.Unlock()
-
-	s.mu.RLock()
-	i, ok := s.cfg.find(name)
+	defer s.lockRefresh(name)()
 	var rec profileRecord
-	if ok {
-		rec = s.cfg.Profiles[i]
-	}
-	c, have := s.temp[name]
-	_, sessionSecret := s.session[name]
-	s.mu.RUnlock()
-	if !ok {
-		return Credentials{}, notFound(name)
+	var c kms.Credentials
+	var have, sessionSecret bool
+	if err := s.view(name, func(r profileRecord) {
+		rec = r
+		c, have = s.temp[name]
+		_, sessionSecret = s.session[name]
+	}); err != nil {
+		return kms.Credentials{}, err
 	}
 	t := rec.Temporary
 	if t == nil {
@@ -415,9 +405,9 @@ func (s *Store) temporaryCredentials(ctx context.Context, name string) (Credenti
 			s.mu.Lock()
 			s.temp[name] = c
 			s.mu.Unlock()
-		case Code(err) == CodeKeychainNotFound:
+		case errcode.Code(err) == CodeKeychainNotFound:
 		default:
-			return Credentials{}, err
+			return kms.Credentials{}, err
 		}
 	}
 	canRefresh := t.RoleArn != "" && (sessionSecret || rec.SecretStorage == StorageKeychain)
@@ -425,52 +415,38 @@ func (s *Store) temporaryCredentials(ctx context.Context, name string) (Credenti
 	case tempUse:
 		return c, nil
 	case tempRefresh:
-		nc, err := s.assumeAndStore(ctx, name, roleInfo{arn: t.RoleArn, session: orDefault(t.RoleSessionName, defaultSessionName(name)), duration: orDefaultInt(t.DurationSeconds, int(DefaultAssumeRoleDuration/time.Second))})
+		nc, err := s.assumeAndStore(ctx, name, t.role(name))
 		if err != nil {
 			if have && (c.Expiry.IsZero() || c.Expiry.After(s.now())) {
 				// Still valid: keep working and retry on the next call.
 				return c, nil
 			}
-			return Credentials{}, err
+			return kms.Credentials{}, err
 		}
 		return nc, nil
 	case tempExpired:
-		return Credentials{}, newErr(CodeCredentialsExpired, op, fmt.Sprintf("expired at %s", c.Expiry.UTC().Format(time.RFC3339)), nil)
+		return kms.Credentials{}, newErr(CodeCredentialsExpired, op, fmt.Sprintf("expired at %s", c.Expiry.UTC().Format(time.RFC3339)), nil)
 	default:
-		return Credentials{}, newErr(CodeCredentialsMissing, op, "no temporary credentials are held and no role is set to obtain them", nil)
+		return kms.Credentials{}, newErr(CodeCredentialsMissing, op, "no temporary credentials are held and no role is set to obtain them", nil)
 	}
 }
 
-func (s *Store) readTempItem(ctx context.Context, name string) (Credentials, error) {
+func (s *Store) readTempItem(ctx context.Context, name string) (kms.Credentials, error) {
 	op := fmt.Sprintf("read temporary credentials for profile %q", name)
 	return s.readItem(ctx, op, name+stsSuffix, decodeSTSItem)
 }
 
 // decodeSTSItem parses a profile's "<name>#sts" keychain item.
-func decodeSTSItem(v string) (Credentials, error) {
+func decodeSTSItem(v string) (kms.Credentials, error) {
 	const op = "decode keychain item"
 	var it stsItem
 	if err := json.Unmarshal([]byte(v), &it); err != nil || validateSecret(op, it.SecretID, it.SecretKey) != nil ||
 		validateToken(it.Token, MaxTokenLen) != nil || it.Expiry < 0 {
-		return Credentials{}, newErr(CodeKeychainUnavailable, op, "keychain item is not a KMS Desk token", nil)
+		return kms.Credentials{}, newErr(CodeKeychainUnavailable, op, "keychain item is not a KMS Desk token", nil)
 	}
-	c := Credentials{SecretID: it.SecretID, SecretKey: it.SecretKey, Token: it.Token}
+	c := kms.Credentials{SecretID: it.SecretID, SecretKey: it.SecretKey, Token: it.Token}
 	if it.Expiry != 0 {
 		c.Expiry = time.Unix(it.Expiry, 0).UTC()
 	}
 	return c, nil
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
-}
-
-func orDefaultInt(v, d int) int {
-	if v == 0 {
-		return d
-	}
-	return v
 }

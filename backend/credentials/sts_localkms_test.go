@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kmsdesk/kmsdesk/backend/credentials"
+	"github.com/kmsdesk/kmsdesk/backend/errcode"
 	"github.com/kmsdesk/kmsdesk/backend/kms"
 	"github.com/kmsdesk/kmsdesk/backend/localkms"
 )
@@ -42,7 +43,7 @@ func TestSTSAgainstLocalKMS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Save(credentials.Profile{Name: "lk", Kind: credentials.KindTencent, Region: "ap-guangzhou", Endpoint: hs.URL},
+	if _, err := store.Save(credentials.Profile{Name: "lk", Settings: credentials.Settings{Kind: credentials.KindTencent, Region: "ap-guangzhou", Endpoint: hs.URL}},
 		&credentials.Secret{SecretID: longTerm.SecretID, SecretKey: longTerm.SecretKey}); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func TestSTSAgainstLocalKMS(t *testing.T) {
 
 	// The server enforces the token: the temporary SecretId without it is refused.
 	noToken, _ := kms.New(kms.Config{Region: "ap-guangzhou", Endpoint: hs.URL, Credentials: kms.StaticCredentials(kms.Credentials{SecretID: first.SecretID, SecretKey: first.SecretKey})})
-	if _, err := noToken.ListKeys(ctx, kms.ListOptions{}); kms.Code(err) != "AuthFailure.TokenFailure" {
+	if _, err := noToken.ListKeys(ctx, kms.ListOptions{}); errcode.Code(err) != "AuthFailure.TokenFailure" {
 		t.Fatalf("without the token: %v", err)
 	}
 
@@ -89,7 +90,7 @@ func TestSTSAgainstLocalKMS(t *testing.T) {
 	// The old credentials expire on the server.
 	clk.add(5 * time.Minute)
 	old, _ := kms.New(kms.Config{Region: "ap-guangzhou", Endpoint: hs.URL, Credentials: kms.StaticCredentials(kms.Credentials{SecretID: first.SecretID, SecretKey: first.SecretKey, Token: first.Token})})
-	if _, err := old.ListKeys(ctx, kms.ListOptions{}); !kms.IsCode(err, "AuthFailure") {
+	if _, err := old.ListKeys(ctx, kms.ListOptions{}); !errcode.Has(err, "AuthFailure") {
 		t.Fatalf("expired credentials accepted: %v", err)
 	}
 
@@ -99,17 +100,17 @@ func TestSTSAgainstLocalKMS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Save(credentials.Profile{Name: "manual", Kind: credentials.KindTencent, Region: "ap-guangzhou", Endpoint: hs.URL}, nil); err != nil {
+	if _, err := store.Save(credentials.Profile{Name: "manual", Settings: credentials.Settings{Kind: credentials.KindTencent, Region: "ap-guangzhou", Endpoint: hs.URL}}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.SetTemporary("manual", credentials.Credentials{SecretID: tmp.SecretID, SecretKey: tmp.SecretKey, Token: tmp.Token, Expiry: tmp.Expiry}); err != nil {
+	if err := store.SetTemporary("manual", kms.Credentials{SecretID: tmp.SecretID, SecretKey: tmp.SecretKey, Token: tmp.Token, Expiry: tmp.Expiry}); err != nil {
 		t.Fatal(err)
 	}
 	if c, err := store.Credentials(ctx, "manual"); err != nil || c.Token != tmp.Token {
 		t.Fatalf("manual credentials: %v", err)
 	}
 	clk.add(11 * time.Minute)
-	if _, err := store.Credentials(ctx, "manual"); credentials.Code(err) != "Credentials.Expired" {
+	if _, err := store.Credentials(ctx, "manual"); errcode.Code(err) != credentials.CodeCredentialsExpired {
 		t.Fatalf("expired manual credentials: %v", err)
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kmsdesk/kmsdesk/backend/endpoint"
+	"github.com/kmsdesk/kmsdesk/backend/kms"
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 	sts "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/sts/v20180813"
 )
@@ -55,25 +57,29 @@ type fakeAssumer struct {
 	err   error
 	n     atomic.Int32
 	token string
-	block chan struct{}
+	// When set, each call signals entered and then waits for release.
+	entered, release chan struct{}
 }
 
-func (f *fakeAssumer) assume(ctx context.Context, req assumeRequest) (Credentials, error) {
-	if f.block != nil {
-		<-f.block
+func (f *fakeAssumer) assume(ctx context.Context, req assumeRequest) (kms.Credentials, error) {
+	if f.entered != nil {
+		f.entered <- struct{}{}
+	}
+	if f.release != nil {
+		<-f.release
 	}
 	n := f.n.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reqs = append(f.reqs, req)
 	if f.err != nil {
-		return Credentials{}, f.err
+		return kms.Credentials{}, f.err
 	}
 	tok := f.token
 	if tok == "" {
 		tok = "token-" + string(rune('0'+n))
 	}
-	return Credentials{
+	return kms.Credentials{
 		SecretID: "AKIDtemp" + strings.Repeat("x", 27) + string(rune('0'+n)), SecretKey: "tempkey" + strings.Repeat("y", 24) + string(rune('0'+n)),
 		Token: tok, Expiry: f.clock.Now().Add(req.Duration),
 	}, nil
@@ -89,7 +95,7 @@ func newSTSEnv(t *testing.T) (*testEnv, *fakeAssumer) {
 	e := newTestEnv(t)
 	fa := &fakeAssumer{clock: e.clock}
 	e.store.assume = fa.assume
-	mustSave(t, e.store, Profile{Name: "work", Kind: KindTencent, Region: "ap-beijing", Language: LanguageEnUS, TimeoutSeconds: 7}, &Secret{testSecretID, testSecretKey})
+	mustSave(t, e.store, Profile{Name: "work", Settings: Settings{Kind: KindTencent, Region: "ap-beijing", Language: LanguageEnUS, TimeoutSeconds: 7}}, &Secret{testSecretID, testSecretKey})
 	return e, fa
 }
 
@@ -108,7 +114,7 @@ func TestAssumeRoleAndRefresh(t *testing.T) {
 	}
 	if req.RoleArn != arn || req.SessionName != "kmsdesk-work" || req.Duration != time.Hour ||
 		req.Region != "ap-beijing" || req.Language != "en-US" || req.Timeout != 7 ||
-		req.Endpoint != (Endpoint{Scheme: "HTTPS", Host: "sts.tencentcloudapi.com"}) {
+		req.Endpoint != endpoint.MustParse("sts.tencentcloudapi.com") {
 		t.Fatalf("AssumeRole request = %+v", req)
 	}
 	ti := p.Temporary
@@ -175,44 +181,64 @@ func TestAssumeRoleAndRefresh(t *testing.T) {
 	}
 }
 
+// TestRefreshIsSingleFlight: while one caller refreshes, every other caller
+// waits for that refresh (the lock's wait hook says so) instead of calling
+// AssumeRole too, and then gets the fresh credentials.
 func TestRefreshIsSingleFlight(t *testing.T) {
 	e, fa := newSTSEnv(t)
 	ctx := context.Background()
 	if _, err := e.store.AssumeRole(ctx, "work", "qcs::cam::uin/1:roleName/r", "sess", 30*time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	e.clock.Advance(29 * time.Minute)
-	fa.block = make(chan struct{})
-	var wg sync.WaitGroup
-	tokens := make([]string, 8)
-	for i := range tokens {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			c, err := e.store.Credentials(ctx, "work")
-			if err != nil {
-				t.Error(err)
-			}
-			tokens[i] = c.Token
-		}(i)
+	e.clock.Advance(29 * time.Minute) // 1 minute left: every caller wants a refresh
+	const callers = 8
+	fa.entered, fa.release = make(chan struct{}, callers), make(chan struct{})
+	waiting := make(chan struct{}, callers)
+	e.store.refreshWait = func(string) { waiting <- struct{}{} }
+
+	type result struct {
+		token string
+		err   error
 	}
-	time.Sleep(50 * time.Millisecond)
-	close(fa.block)
-	wg.Wait()
+	results := make(chan result, callers)
+	for range callers {
+		go func() {
+			c, err := e.store.Credentials(ctx, "work")
+			results <- result{c.Token, err}
+		}()
+	}
+	hang := time.NewTimer(30 * time.Second) // only ends a broken run; nothing waits on time
+	defer hang.Stop()
+	select {
+	case <-fa.entered:
+	case <-hang.C:
+		t.Fatal("no caller started a refresh")
+	}
+	for n := 0; n < callers-1; n++ {
+		select {
+		case <-waiting:
+		case <-fa.entered:
+			t.Fatalf("a second AssumeRole started while one was in flight (%d callers were waiting)", n)
+		case <-hang.C:
+			t.Fatalf("only %d of %d callers wait for the refresh in flight", n, callers-1)
+		}
+	}
+	close(fa.release)
+	for range callers {
+		r := <-results
+		if r.err != nil || r.token != "token-2" {
+			t.Fatalf("caller got %q, %v; want the refreshed token-2", r.token, r.err)
+		}
+	}
 	if n := fa.n.Load(); n != 2 {
 		t.Fatalf("%d AssumeRole calls, want 2 (initial + one refresh)", n)
-	}
-	for i, tok := range tokens {
-		if tok != "token-2" {
-			t.Fatalf("caller %d got %q", i, tok)
-		}
 	}
 }
 
 func TestTemporaryWithoutRole(t *testing.T) {
 	e, fa := newSTSEnv(t)
 	ctx := context.Background()
-	c := Credentials{SecretID: testSecretID2, SecretKey: testSecretKy2, Token: "pasted-token", Expiry: e.clock.Now().Add(10 * time.Minute)}
+	c := kms.Credentials{SecretID: testSecretID2, SecretKey: testSecretKy2, Token: "pasted-token", Expiry: e.clock.Now().Add(10 * time.Minute)}
 	if err := e.store.SetTemporary("work", c); err != nil {
 		t.Fatal(err)
 	}
@@ -233,18 +259,18 @@ func TestTemporaryWithoutRole(t *testing.T) {
 
 	for _, tt := range []struct {
 		name string
-		c    Credentials
+		c    kms.Credentials
 		code string
 	}{
-		{"no token", Credentials{SecretID: testSecretID, SecretKey: testSecretKey}, CodeSecretInvalid},
-		{"token too long", Credentials{SecretID: testSecretID, SecretKey: testSecretKey, Token: strings.Repeat("t", MaxTokenLen+1)}, CodeSecretInvalid},
-		{"already expired", Credentials{SecretID: testSecretID, SecretKey: testSecretKey, Token: "t", Expiry: e.clock.Now()}, CodeCredentialsExpired},
-		{"no key", Credentials{SecretID: testSecretID, Token: "t"}, CodeSecretInvalid},
+		{"no token", kms.Credentials{SecretID: testSecretID, SecretKey: testSecretKey}, CodeSecretInvalid},
+		{"token too long", kms.Credentials{SecretID: testSecretID, SecretKey: testSecretKey, Token: strings.Repeat("t", MaxTokenLen+1)}, CodeSecretInvalid},
+		{"already expired", kms.Credentials{SecretID: testSecretID, SecretKey: testSecretKey, Token: "t", Expiry: e.clock.Now()}, CodeCredentialsExpired},
+		{"no key", kms.Credentials{SecretID: testSecretID, Token: "t"}, CodeSecretInvalid},
 	} {
 		t.Run(tt.name, func(t *testing.T) { wantCode(t, e.store.SetTemporary("work", tt.c), tt.code) })
 	}
-	wantCode(t, e.store.SetTemporary(LocalProfileName, Credentials{SecretID: testSecretID, SecretKey: testSecretKey, Token: "t"}), CodeProfileInvalid)
-	wantCode(t, e.store.SetTemporary("nope", Credentials{SecretID: testSecretID, SecretKey: testSecretKey, Token: "t"}), CodeProfileNotFound)
+	wantCode(t, e.store.SetTemporary(LocalProfileName, kms.Credentials{SecretID: testSecretID, SecretKey: testSecretKey, Token: "t"}), CodeProfileInvalid)
+	wantCode(t, e.store.SetTemporary("nope", kms.Credentials{SecretID: testSecretID, SecretKey: testSecretKey, Token: "t"}), CodeProfileNotFound)
 }
 
 func TestLargeTokenStaysInMemory(t *testing.T) {
@@ -311,26 +337,31 @@ func TestSTSErrorKeepsTencentCode(t *testing.T) {
 }
 
 func TestSTSEndpointFor(t *testing.T) {
-	tests := []struct {
-		name, override, endpoint string
-		want                     Endpoint
-	}{
-		{"default", "", DefaultEndpoint, Endpoint{"HTTPS", "sts.tencentcloudapi.com"}},
-		{"regional", "", "kms.ap-guangzhou.tencentcloudapi.com", Endpoint{"HTTPS", "sts.ap-guangzhou.tencentcloudapi.com"}},
-		{"intl", "", "kms.intl.tencentcloudapi.com", Endpoint{"HTTPS", "sts.intl.tencentcloudapi.com"}},
-		{"custom https", "", "https://kms.corp.example:8443", Endpoint{"HTTPS", "kms.corp.example:8443"}},
-		{"local http", "", "http://127.0.0.1:9000", Endpoint{"HTTP", "127.0.0.1:9000"}},
-		{"override", "http://127.0.0.1:9100", DefaultEndpoint, Endpoint{"HTTP", "127.0.0.1:9100"}},
+	tests := []struct{ name, override, endpoint, want string }{
+		{"default", "", DefaultEndpoint, "sts.tencentcloudapi.com"},
+		{"regional", "", "kms.ap-guangzhou.tencentcloudapi.com", "sts.ap-guangzhou.tencentcloudapi.com"},
+		{"financial zone", "", "kms.ap-shenzhen-fsi.tencentcloudapi.com", "sts.ap-shenzhen-fsi.tencentcloudapi.com"},
+		{"intl", "", "kms.intl.tencentcloudapi.com", "sts.intl.tencentcloudapi.com"},
+		{"custom https", "", "https://kms.corp.example:8443", "kms.corp.example:8443"},
+		{"gateway path", "", "https://gw.example.com/kms", "https://gw.example.com/kms"},
+		{"local http", "", "http://127.0.0.1:9000", "http://127.0.0.1:9000"},
+		{"override", "http://127.0.0.1:9100", DefaultEndpoint, "http://127.0.0.1:9100"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := &Store{stsEP: tt.override}
-			got, err := s.stsEndpointFor(profileRecord{Endpoint: tt.endpoint})
-			if err != nil || got != tt.want {
-				t.Fatalf("stsEndpointFor = %+v, %v; want %+v", got, err, tt.want)
+			e := newTestEnv(t)
+			s, err := Open(Options{ConfigDir: e.dir, Keychain: e.kc, STSEndpoint: tt.override})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.stsEndpointFor(profileRecord{Settings: Settings{Endpoint: tt.endpoint}})
+			if err != nil || got.String() != tt.want {
+				t.Fatalf("stsEndpointFor = %q, %v; want %q", got, err, tt.want)
 			}
 		})
 	}
+	_, err := Open(Options{ConfigDir: t.TempDir(), Keychain: NewMemoryKeychain(), STSEndpoint: "http://sts.tencentcloudapi.com"})
+	wantCode(t, err, CodeProfileInvalid)
 }
 
 func TestCredentialsFromAssumeRole(t *testing.T) {

@@ -1,15 +1,20 @@
 package credentials
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+
+	"github.com/kmsdesk/kmsdesk/backend/endpoint"
+	"github.com/kmsdesk/kmsdesk/backend/kms"
 )
 
 // Environment variables read by [Store.ImportEnv] (the names the Tencent
@@ -35,15 +40,15 @@ func (s *Store) ImportEnv(name string) (Profile, error) {
 	if id == "" || key == "" {
 		return Profile{}, newErr(CodeEnvMissing, op, EnvSecretID+" and "+EnvSecretKey+" must both be set", nil)
 	}
-	p := Profile{Name: name, Kind: KindTencent, Region: strings.TrimSpace(s.getenv(EnvRegion))}
+	p := Profile{Name: name, Settings: Settings{Kind: KindTencent, Region: strings.TrimSpace(s.getenv(EnvRegion))}}
 	token := strings.TrimSpace(s.getenv(EnvSessionToken))
-	return s.importKeys(p, Credentials{SecretID: id, SecretKey: key, Token: token}, nil)
+	return s.importKeys(p, kms.Credentials{SecretID: id, SecretKey: key, Token: token}, nil)
 }
 
 // importKeys creates profile p (never overwriting) with long-term keys, or,
 // when c.Token is set, with temporary credentials. role, if set, records a
 // role to assume with the long-term keys.
-func (s *Store) importKeys(p Profile, c Credentials, role *roleInfo) (Profile, error) {
+func (s *Store) importKeys(p Profile, c kms.Credentials, role *roleInfo) (Profile, error) {
 	if c.Token == "" {
 		if _, err := s.save(p, &Secret{SecretID: c.SecretID, SecretKey: c.SecretKey}, true); err != nil {
 			return Profile{}, err
@@ -76,23 +81,10 @@ func (s *Store) importKeys(p Profile, c Credentials, role *roleInfo) (Profile, e
 // setRole records a role on a profile without obtaining credentials; the
 // first Credentials call assumes it.
 func (s *Store) setRole(name string, role roleInfo) error {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	cfg, err := s.reload()
-	if err != nil {
-		return err
-	}
-	i, ok := cfg.find(name)
-	if !ok {
-		return notFound(name)
-	}
-	t := tempRecord{}
-	if cfg.Profiles[i].Temporary != nil {
-		t = *cfg.Profiles[i].Temporary
-	}
-	t.RoleArn, t.RoleSessionName, t.DurationSeconds = role.arn, role.session, role.duration
-	cfg.Profiles[i].Temporary = &t
-	return s.commit(cfg, nil)
+	return s.update(name, func(_ *configFile, rec *profileRecord) (func(), error) {
+		rec.Temporary = rec.withRole(&role)
+		return nil, nil
+	})
 }
 
 // tccliCredential is the content of ~/.tccli/<profile>.credential.
@@ -111,24 +103,16 @@ type tccliCredential struct {
 // tccli writes the string "None" for values the user left empty.
 func parseTCCLICredential(data []byte) (tccliCredential, error) {
 	const op = "parse tccli credential file"
-	m, err := decodeJSONObject(data)
+	m, err := decodeTCCLIFile(op, data)
 	if err != nil {
-		return tccliCredential{}, newErr(CodeTCCLIInvalid, op, "not a JSON object", err)
+		return tccliCredential{}, err
 	}
 	var c tccliCredential
-	fields := []struct {
-		key string
-		dst *string
-	}{
-		{"secretId", &c.SecretID}, {"secretKey", &c.SecretKey}, {"token", &c.Token},
-		{"type", &c.Type}, {"role-arn", &c.RoleArn}, {"role-session-name", &c.RoleSessionName},
-	}
-	for _, f := range fields {
-		v, err := optionalString(m, f.key)
-		if err != nil {
-			return tccliCredential{}, newErr(CodeTCCLIInvalid, op, err.Error(), nil)
-		}
-		*f.dst = v
+	if err := stringFields(m, "", map[string]*string{
+		"secretId": &c.SecretID, "secretKey": &c.SecretKey, "token": &c.Token,
+		"type": &c.Type, "role-arn": &c.RoleArn, "role-session-name": &c.RoleSessionName,
+	}); err != nil {
+		return tccliCredential{}, newErr(CodeTCCLIInvalid, op, err.Error(), nil)
 	}
 	switch c.Type {
 	case "", "default":
@@ -154,73 +138,68 @@ type tccliConfigure struct {
 // "kms": {"endpoint": "kms.tencentcloudapi.com", "version": "2019-01-18"}.
 func parseTCCLIConfigure(data []byte) (tccliConfigure, error) {
 	const op = "parse tccli configure file"
-	m, err := decodeJSONObject(data)
+	m, err := decodeTCCLIFile(op, data)
 	if err != nil {
-		return tccliConfigure{}, newErr(CodeTCCLIInvalid, op, "not a JSON object", err)
+		return tccliConfigure{}, err
 	}
 	var c tccliConfigure
-	sys := m
-	if raw, ok := m["_sys_param"]; ok {
-		obj, ok := raw.(map[string]any)
-		if !ok {
-			return tccliConfigure{}, newErr(CodeTCCLIInvalid, op, "_sys_param is not an object", nil)
-		}
-		sys = obj
+	sys, err := optionalObject(m, "_sys_param")
+	if sys == nil {
+		sys = m
 	}
-	for _, f := range []struct {
-		key string
-		dst *string
-	}{{"region", &c.Region}, {"language", &c.Language}} {
-		v, err := optionalString(sys, f.key)
-		if err != nil {
-			return tccliConfigure{}, newErr(CodeTCCLIInvalid, op, err.Error(), nil)
-		}
-		*f.dst = v
-	}
-	if raw, ok := m["kms"]; ok {
-		obj, ok := raw.(map[string]any)
-		if !ok {
-			return tccliConfigure{}, newErr(CodeTCCLIInvalid, op, "kms is not an object", nil)
-		}
-		v, err := optionalString(obj, "endpoint")
-		if err != nil {
-			return tccliConfigure{}, newErr(CodeTCCLIInvalid, op, "kms."+err.Error(), nil)
-		}
-		c.KMSEndpoint = v
+	kms, kmsErr := optionalObject(m, "kms")
+	err = cmp.Or(err, kmsErr,
+		stringFields(sys, "", map[string]*string{"region": &c.Region, "language": &c.Language}),
+		stringFields(kms, "kms.", map[string]*string{"endpoint": &c.KMSEndpoint}))
+	if err != nil {
+		return tccliConfigure{}, newErr(CodeTCCLIInvalid, op, err.Error(), nil)
 	}
 	return c, nil
 }
 
-func decodeJSONObject(data []byte) (map[string]any, error) {
+// decodeTCCLIFile parses a tccli file, a JSON object; errors are TCCLI.Invalid.
+func decodeTCCLIFile(op string, data []byte) (map[string]any, error) {
 	if len(data) > maxTCCLIFileBytes {
-		return nil, errors.New("file is too large")
+		return nil, newErr(CodeTCCLIInvalid, op, "file is larger than 1 MiB", nil)
 	}
 	var m map[string]any
-	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, err
-	}
-	if m == nil {
-		return nil, errors.New("null")
+	if err := json.Unmarshal(data, &m); err != nil || m == nil {
+		return nil, newErr(CodeTCCLIInvalid, op, "not a JSON object", err)
 	}
 	return m, nil
 }
 
-// optionalString returns m[key] as a trimmed string; absent, null and
-// tccli's "None" give "".
-func optionalString(m map[string]any, key string) (string, error) {
+// optionalObject returns m[key] as a JSON object; absent and null give nil.
+func optionalObject(m map[string]any, key string) (map[string]any, error) {
 	raw, ok := m[key]
 	if !ok || raw == nil {
-		return "", nil
+		return nil, nil
 	}
-	v, ok := raw.(string)
+	obj, ok := raw.(map[string]any)
 	if !ok {
-		return "", fmt.Errorf("%s is not a string", key)
+		return nil, fmt.Errorf("%s is not an object", key)
 	}
-	v = strings.TrimSpace(v)
-	if v == "None" {
-		return "", nil
+	return obj, nil
+}
+
+// stringFields sets *fields[key] to m[key] as a trimmed string, for every key
+// in key order. Absent keys, null and tccli's "None" give "", and so does a
+// nil m. where prefixes the key in errors ("kms.").
+func stringFields(m map[string]any, where string, fields map[string]*string) error {
+	for _, key := range slices.Sorted(maps.Keys(fields)) {
+		v := ""
+		switch raw := m[key].(type) {
+		case nil:
+		case string:
+			if v = strings.TrimSpace(raw); v == "None" {
+				v = ""
+			}
+		default:
+			return fmt.Errorf("%s%s is not a string", where, key)
+		}
+		*fields[key] = v
 	}
-	return v, nil
+	return nil
 }
 
 func (s *Store) tccliDir() (string, error) {
@@ -291,7 +270,7 @@ func (s *Store) ImportTCCLI(tccliName, asName string) (Profile, error) {
 	if err != nil {
 		return Profile{}, err
 	}
-	credData, err := readSmallFile(filepath.Join(dir, tccliName+".credential"))
+	credData, err := readHead(filepath.Join(dir, tccliName+".credential"), maxTCCLIFileBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Profile{}, newErr(CodeTCCLINotFound, op, "no credential file", err)
 	}
@@ -303,7 +282,7 @@ func (s *Store) ImportTCCLI(tccliName, asName string) (Profile, error) {
 		return Profile{}, fmt.Errorf("%s: %w", op, err)
 	}
 	var conf tccliConfigure
-	confData, err := readSmallFile(filepath.Join(dir, tccliName+".configure"))
+	confData, err := readHead(filepath.Join(dir, tccliName+".configure"), maxTCCLIFileBytes)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -313,7 +292,7 @@ func (s *Store) ImportTCCLI(tccliName, asName string) (Profile, error) {
 			return Profile{}, fmt.Errorf("%s: %w", op, err)
 		}
 	}
-	p := Profile{Name: asName, Kind: KindTencent, Region: conf.Region, Endpoint: conf.KMSEndpoint}
+	p := Profile{Name: asName, Settings: Settings{Kind: KindTencent, Region: conf.Region, Endpoint: conf.KMSEndpoint}}
 	if conf.Language == LanguageEnUS || conf.Language == LanguageZhCN {
 		p.Language = conf.Language
 	}
@@ -321,8 +300,8 @@ func (s *Store) ImportTCCLI(tccliName, asName string) (Profile, error) {
 		return Profile{}, newErr(CodeTCCLIInvalid, op, fmt.Sprintf("configure file has region %q", p.Region), nil)
 	}
 	if p.Endpoint != "" {
-		if _, err := ParseEndpoint(p.Endpoint); err != nil {
-			return Profile{}, newErr(CodeTCCLIInvalid, op, fmt.Sprintf("configure file has kms endpoint %q", p.Endpoint), err)
+		if _, err := endpoint.Parse(p.Endpoint); err != nil {
+			return Profile{}, newErr(CodeTCCLIInvalid, op, "configure file has an invalid kms endpoint", err)
 		}
 	}
 	var role *roleInfo
@@ -333,7 +312,7 @@ func (s *Store) ImportTCCLI(tccliName, asName string) (Profile, error) {
 		}
 		role = &roleInfo{arn: cred.RoleArn, session: session, duration: int(DefaultAssumeRoleDuration.Seconds())}
 	}
-	return s.importKeys(p, Credentials{SecretID: cred.SecretID, SecretKey: cred.SecretKey, Token: cred.Token}, role)
+	return s.importKeys(p, kms.Credentials{SecretID: cred.SecretID, SecretKey: cred.SecretKey, Token: cred.Token}, role)
 }
 
 // DeleteTCCLICredentialFile deletes ~/.tccli/<tccliName>.credential, the
@@ -356,20 +335,4 @@ func (s *Store) DeleteTCCLICredentialFile(tccliName string) error {
 		return newErr(CodeProfilesIO, op, "", err)
 	}
 	return nil
-}
-
-func readSmallFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxTCCLIFileBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxTCCLIFileBytes {
-		return nil, errors.New("file is larger than 1 MiB")
-	}
-	return data, nil
 }

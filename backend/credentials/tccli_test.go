@@ -45,7 +45,7 @@ func TestTCCLIProfiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "badregion,broken,cvm,default,legacy,role,skipped,temp"
+	want := "badendpoint,badregion,broken,cvm,default,finance,legacy,role,skipped,temp"
 	if strings.Join(got, ",") != want {
 		t.Fatalf("TCCLIProfiles = %v, want %s", got, want)
 	}
@@ -85,6 +85,19 @@ func TestImportTCCLI(t *testing.T) {
 		p, err := e.store.ImportTCCLI("legacy", "")
 		if err != nil || p.Region != "ap-hongkong" || p.Endpoint != DefaultEndpoint || p.Language != LanguageZhCN {
 			t.Fatalf("= %+v, %v", p, err)
+		}
+	})
+	t.Run("financial zone without endpoint", func(t *testing.T) {
+		p, err := e.store.ImportTCCLI("finance", "")
+		if err != nil || p.Region != "ap-shenzhen-fsi" || p.Endpoint != "kms.ap-shenzhen-fsi.tencentcloudapi.com" {
+			t.Fatalf("= %+v, %v", p, err)
+		}
+	})
+	t.Run("endpoint with user info", func(t *testing.T) {
+		_, err := e.store.ImportTCCLI("badendpoint", "")
+		wantCode(t, err, CodeTCCLIInvalid)
+		if strings.Contains(err.Error(), "S3cretPw") || !strings.Contains(err.Error(), "user info") {
+			t.Fatalf("error %q shows the password or hides the reason", err)
 		}
 	})
 	t.Run("role", func(t *testing.T) {
@@ -166,13 +179,32 @@ func TestDeleteTCCLICredentialFile(t *testing.T) {
 	wantCode(t, e.store.DeleteTCCLICredentialFile("../default"), CodeTCCLINotFound)
 }
 
+// parseCase is one input of a parser test: the result wanted, or the error
+// code when code is set.
+type parseCase[T comparable] struct {
+	name, in string
+	want     T
+	code     string
+}
+
+func runParseCases[T comparable](t *testing.T, parse func([]byte) (T, error), cases []parseCase[T]) {
+	t.Helper()
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parse([]byte(tt.in))
+			if tt.code != "" {
+				wantCode(t, err, tt.code)
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("= %+v, %v; want %+v", got, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestParseTCCLICredential(t *testing.T) {
-	tests := []struct {
-		name string
-		in   string
-		want tccliCredential
-		code string
-	}{
+	runParseCases(t, parseTCCLICredential, []parseCase[tccliCredential]{
 		{"plain", `{"secretId":"id","secretKey":"key"}`, tccliCredential{SecretID: "id", SecretKey: "key"}, ""},
 		{"token and type", `{"secretId":"id","secretKey":"key","token":"t","type":"default"}`, tccliCredential{SecretID: "id", SecretKey: "key", Token: "t", Type: "default"}, ""},
 		{"role", `{"secretId":"id","secretKey":"key","role-arn":"arn","role-session-name":"s"}`, tccliCredential{SecretID: "id", SecretKey: "key", RoleArn: "arn", RoleSessionName: "s"}, ""},
@@ -186,50 +218,24 @@ func TestParseTCCLICredential(t *testing.T) {
 		{"array", `[]`, tccliCredential{}, CodeTCCLIInvalid},
 		{"null", `null`, tccliCredential{}, CodeTCCLIInvalid},
 		{"empty", ``, tccliCredential{}, CodeTCCLIInvalid},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseTCCLICredential([]byte(tt.in))
-			if tt.code != "" {
-				wantCode(t, err, tt.code)
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("= %+v, %v; want %+v", got, err, tt.want)
-			}
-		})
-	}
+		{"too large", `{"secretId":"id","secretKey":"key"}` + strings.Repeat(" ", maxTCCLIFileBytes), tccliCredential{}, CodeTCCLIInvalid},
+	})
 }
 
 func TestParseTCCLIConfigure(t *testing.T) {
-	tests := []struct {
-		name string
-		in   string
-		want tccliConfigure
-		ok   bool
-	}{
+	runParseCases(t, parseTCCLIConfigure, []parseCase[tccliConfigure]{
 		{"current", `{"_sys_param":{"region":"ap-beijing","language":"en-US","output":"json"},"kms":{"endpoint":"kms.tencentcloudapi.com","version":"2019-01-18"}}`,
-			tccliConfigure{Region: "ap-beijing", Language: "en-US", KMSEndpoint: "kms.tencentcloudapi.com"}, true},
-		{"legacy top level", `{"region":"ap-tokyo","output":"json"}`, tccliConfigure{Region: "ap-tokyo"}, true},
-		{"no kms section", `{"_sys_param":{"region":"ap-seoul"},"cvm":{"endpoint":"cvm.tencentcloudapi.com"}}`, tccliConfigure{Region: "ap-seoul"}, true},
-		{"arrayCount number ok", `{"_sys_param":{"arrayCount":10,"region":"ap-seoul"}}`, tccliConfigure{Region: "ap-seoul"}, true},
-		{"sys_param not object", `{"_sys_param":"x"}`, tccliConfigure{}, false},
-		{"kms not object", `{"kms":"kms.tencentcloudapi.com"}`, tccliConfigure{}, false},
-		{"region number", `{"_sys_param":{"region":5}}`, tccliConfigure{}, false},
-		{"not JSON", `region=ap-guangzhou`, tccliConfigure{}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseTCCLIConfigure([]byte(tt.in))
-			if !tt.ok {
-				wantCode(t, err, CodeTCCLIInvalid)
-				return
-			}
-			if err != nil || got != tt.want {
-				t.Fatalf("= %+v, %v; want %+v", got, err, tt.want)
-			}
-		})
-	}
+			tccliConfigure{Region: "ap-beijing", Language: "en-US", KMSEndpoint: "kms.tencentcloudapi.com"}, ""},
+		{"legacy top level", `{"region":"ap-tokyo","output":"json"}`, tccliConfigure{Region: "ap-tokyo"}, ""},
+		{"no kms section", `{"_sys_param":{"region":"ap-seoul"},"cvm":{"endpoint":"cvm.tencentcloudapi.com"}}`, tccliConfigure{Region: "ap-seoul"}, ""},
+		{"null sections", `{"_sys_param":null,"region":"ap-seoul","kms":null}`, tccliConfigure{Region: "ap-seoul"}, ""},
+		{"arrayCount number ok", `{"_sys_param":{"arrayCount":10,"region":"ap-seoul"}}`, tccliConfigure{Region: "ap-seoul"}, ""},
+		{"sys_param not object", `{"_sys_param":"x"}`, tccliConfigure{}, CodeTCCLIInvalid},
+		{"kms not object", `{"kms":"kms.tencentcloudapi.com"}`, tccliConfigure{}, CodeTCCLIInvalid},
+		{"kms endpoint number", `{"kms":{"endpoint":1}}`, tccliConfigure{}, CodeTCCLIInvalid},
+		{"region number", `{"_sys_param":{"region":5}}`, tccliConfigure{}, CodeTCCLIInvalid},
+		{"not JSON", `region=ap-guangzhou`, tccliConfigure{}, CodeTCCLIInvalid},
+	})
 }
 
 func TestImportEnv(t *testing.T) {

@@ -45,12 +45,22 @@ type RegionRouter interface {
 	ForRegion(region string) (KeyWrapper, error)
 }
 
-// KeyRef names a KMS key for NewDataKey.
+// KeyRef names a KMS key for NewDataKey and Rewrap.
 type KeyRef struct {
-	// Region is the KMS region, e.g. "ap-guangzhou"; stored in the slot.
+	// Type is the slot type: SlotTencentKMS (the zero value means it) or SlotLocalKMS.
+	Type SlotType
+	// Region is stored in the slot and routes the KMS calls (RegionRouter): the KMS
+	// region, e.g. "ap-guangzhou", or for a local-KMS slot LocalRegion(instance, region).
 	Region string
 	// KeyID is a CMK id or alias; the slot stores the id KMS resolves it to.
 	KeyID string
+}
+
+func (r KeyRef) slotType() SlotType {
+	if r.Type == 0 {
+		return SlotTencentKMS
+	}
+	return r.Type
 }
 
 // DataKey is a plaintext data key plus its slots. One DataKey can encrypt a batch of
@@ -118,22 +128,53 @@ func NewDataKey(ctx context.Context, kw KeyWrapper, primary KeyRef, backups []Ke
 	dk.slots = append(dk.slots, s)
 
 	for _, b := range backups {
-		w, err := route(kw, b.Region)
+		s, err := wrapSlot(ctx, kw, b, dk.key[:], encryptionContext)
 		if err != nil {
 			return nil, err
-		}
-		wrapped, resolved, err := w.WrapKey(ctx, b.KeyID, dk.key[:], encryptionContext)
-		if err != nil {
-			return nil, fmt.Errorf("envelope: wrap data key with backup key %s: %w", b.KeyID, err)
-		}
-		s, err := newSlot(b, wrapped, resolved)
-		if err != nil {
-			return nil, fmt.Errorf("envelope: wrap data key with backup key %s: %w", b.KeyID, err)
 		}
 		dk.slots = append(dk.slots, s)
 	}
 	ok = true
 	return dk, nil
+}
+
+// wrapSlot wraps dek under the KMS key ref (KMS Encrypt) into a slot.
+func wrapSlot(ctx context.Context, kw KeyWrapper, ref KeyRef, dek []byte, ec string) (Slot, error) {
+	w, err := route(kw, ref.Region)
+	if err != nil {
+		return Slot{}, err
+	}
+	wrapped, resolved, err := w.WrapKey(ctx, ref.KeyID, dek, ec)
+	if err != nil {
+		return Slot{}, fmt.Errorf("envelope: wrap data key with key %s: %w", ref.KeyID, err)
+	}
+	s, err := newSlot(ref, wrapped, resolved)
+	if err != nil {
+		return Slot{}, fmt.Errorf("envelope: wrap data key with key %s: %w", ref.KeyID, err)
+	}
+	return s, nil
+}
+
+// AddRecovery adds a recovery slot (type 2) per recipient to the batch's data key, so
+// every file encrypted with it afterwards also opens with the matching offline
+// recovery key. The slots count toward MaxSlots.
+func (dk *DataKey) AddRecovery(recipients ...Recipient) error {
+	dk.mu.Lock()
+	defer dk.mu.Unlock()
+	if !dk.live {
+		return errDestroyed
+	}
+	if n := len(dk.slots) + len(recipients); n > MaxSlots {
+		return newError(ErrTooManySlots, fmt.Sprintf("add recovery keys: %d keys exceed the limit of %d", n, MaxSlots))
+	}
+	for _, r := range recipients {
+		s, err := recoverySlot(r, dk.key[:])
+		if err != nil {
+			return err
+		}
+		dk.slots = append(dk.slots, s)
+	}
+	return nil
 }
 
 // route picks the wrapper for a region.
@@ -149,12 +190,15 @@ func route(kw KeyWrapper, region string) (KeyWrapper, error) {
 	return w, nil
 }
 
-// newSlot builds and validates a Tencent KMS slot from a KMS response.
+// newSlot builds and validates a KMS slot from a KMS response.
 func newSlot(ref KeyRef, wrapped, resolved string) (Slot, error) {
 	if resolved == "" {
 		return Slot{}, errors.New("kms returned no key id")
 	}
-	s := Slot{Type: SlotTencentKMS, Region: ref.Region, KeyID: resolved, WrappedKey: wrapped}
+	if t := ref.slotType(); t != SlotTencentKMS && t != SlotLocalKMS {
+		return Slot{}, fmt.Errorf("slot type %d is not a KMS slot", t)
+	}
+	s := Slot{Type: ref.slotType(), Region: ref.Region, KeyID: resolved, WrappedKey: wrapped}
 	if err := validateSlot(s); err != nil {
 		return Slot{}, fmt.Errorf("kms response: %w", err)
 	}

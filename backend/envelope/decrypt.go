@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // DecryptOptions configures Decrypt and Verify.
@@ -25,6 +26,9 @@ type DecryptOptions struct {
 	// number of plaintext bytes written so far (metadata record excluded), at most
 	// once per 256 KiB and once at the end.
 	Progress func(plaintextBytes int64)
+	// PreferRecovery tries the recovery slots before the KMS slots (the user opens
+	// the file with a recovery key: no KMS call is made when one matches).
+	PreferRecovery bool
 }
 
 // Result describes a successful Decrypt or Verify.
@@ -93,35 +97,50 @@ func Verify(ctx context.Context, r io.Reader, opts DecryptOptions) (*Result, err
 // documented in docs/FORMAT.md §8; KMS errors from the unwrapper are returned wrapped
 // with their own codes.
 func Decrypt(ctx context.Context, w io.Writer, r io.Reader, opts DecryptOptions) (*Result, error) {
+	h, keys, slot, err := openHeader(ctx, r, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer keys.destroy()
+	return decryptPayload(ctx, w, r, h, keys, slot, opts)
+}
+
+// openHeader reads the header from r, applies the caller's policy (slot cap, required
+// context), unwraps the data key and verifies the header MAC and the commitment.
+func openHeader(ctx context.Context, r io.Reader, opts DecryptOptions) (*Header, *fileKeys, Slot, error) {
 	if opts.Unwrapper == nil {
-		return nil, newError(ErrInvalidArgument, "decrypt: nil unwrapper")
+		return nil, nil, Slot{}, newError(ErrInvalidArgument, "decrypt: nil unwrapper")
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("envelope: decrypt: %w", err)
+		return nil, nil, Slot{}, fmt.Errorf("envelope: decrypt: %w", err)
 	}
 	h, _, err := readHeader(r)
 	if err != nil {
-		return nil, err
+		return nil, nil, Slot{}, err
 	}
 	maxSlots := opts.MaxSlots
 	if maxSlots <= 0 || maxSlots > MaxSlots {
 		maxSlots = MaxSlots
 	}
 	if len(h.Slots) > maxSlots {
-		return nil, newError(ErrTooManySlots, fmt.Sprintf("decrypt: %d key slots exceed the limit of %d", len(h.Slots), maxSlots))
+		return nil, nil, Slot{}, newError(ErrTooManySlots, fmt.Sprintf("decrypt: %d key slots exceed the limit of %d", len(h.Slots), maxSlots))
 	}
 	if err := checkContext(h.EncryptionContext, opts.RequireContext); err != nil {
-		return nil, err
+		return nil, nil, Slot{}, err
 	}
-	keys, slot, err := unwrap(ctx, h, opts.Unwrapper)
+	keys, slot, err := unwrap(ctx, h, opts.Unwrapper, opts.PreferRecovery)
 	if err != nil {
-		return nil, err
+		return nil, nil, Slot{}, err
 	}
-	defer keys.destroy()
 	if err := keys.verify(h); err != nil {
-		return nil, err
+		keys.destroy()
+		return nil, nil, Slot{}, err
 	}
+	return h, keys, slot, nil
+}
 
+// decryptPayload streams the chunks after a verified header from r to w.
+func decryptPayload(ctx context.Context, w io.Writer, r io.Reader, h *Header, keys *fileKeys, slot Slot, opts DecryptOptions) (*Result, error) {
 	res := &Result{Header: h, Slot: slot}
 	var (
 		next    uint64 // index of the next chunk to read
@@ -174,6 +193,9 @@ func Decrypt(ctx context.Context, w io.Writer, r io.Reader, opts DecryptOptions)
 				chunkNonce(nonce, &keys.baseNonce, idx)
 				if _, err := keys.aead.Open(u.out[o:o], nonce[:], u.in[off:end], nil); err != nil {
 					u.hwOut = max(u.hwOut, o+end-off)
+					if u.final && end == u.inLen {
+						return finalChunkFailed(u, idx, hasMeta)
+					}
 					return errAuth
 				}
 				o += end - off - TagSize
@@ -205,12 +227,57 @@ func Decrypt(ctx context.Context, w io.Writer, r io.Reader, opts DecryptOptions)
 		},
 	}
 	if err := e.run(); err != nil {
+		var fe *finalChunkError
+		if errors.As(err, &fe) {
+			return nil, fe.decide(res.Metadata, payload)
+		}
 		return nil, err
 	}
 	if m := res.Metadata; m != nil && m.Size >= 0 && m.Size != res.PlaintextSize {
 		return nil, newError(ErrMalformedMetadata, fmt.Sprintf("decrypt: metadata announces %d bytes but the payload holds %d", m.Size, res.PlaintextSize))
 	}
 	return res, nil
+}
+
+// finalChunkError: the chunk read as the final one did not authenticate. That is
+// tampering, or the file was cut off inside a chunk: decide tells them apart. It never
+// leaves Decrypt.
+type finalChunkError struct {
+	// announced is the file size the metadata record states when the record was
+	// authenticated in the same unit as the failed chunk (else -1).
+	announced int64
+}
+
+func (*finalChunkError) Error() string { return errAuth.Error() }
+
+// finalChunkFailed is the error of the final chunk idx of unit u failing. When chunk 0
+// (and so the metadata record) authenticated earlier in u, the size the record states
+// is kept for decide.
+func finalChunkFailed(u *unit, idx uint64, hasMeta bool) error {
+	fe := &finalChunkError{announced: -1}
+	if hasMeta && u.first == 0 && idx > 0 {
+		if m, err := parseMetadata(u.out[:MetadataSize]); err == nil {
+			fe.announced = m.Size
+		}
+	}
+	return fe
+}
+
+// decide returns Truncated when the authenticated metadata record (meta, or the one
+// kept from the failed unit) announces more file bytes than the whole payload, as read
+// (payload bytes, metadata included), could hold: the file was cut off. Anything else
+// is the one opaque authentication failure. Only authenticated facts and lengths
+// decide, so this is no oracle: the announced size equals the original length, which
+// anyone holding the complete file knows.
+func (fe *finalChunkError) decide(meta *Metadata, payload int64) error {
+	announced := fe.announced
+	if meta != nil {
+		announced = meta.Size
+	}
+	if announced >= 0 && announced > payload-MetadataSize {
+		return newError(ErrTruncated, "decrypt: the file ends before the size its metadata record announces")
+	}
+	return errAuth
 }
 
 // checkContext enforces DecryptOptions.RequireContext against the stored context.
@@ -233,18 +300,25 @@ func checkContext(ec string, required map[string]string) error {
 	return nil
 }
 
-// unwrap tries the slots in order and derives the file keys from the first data key
-// KMS returns. A KeyId mismatch is fatal; other slot errors move on to the next slot.
-func unwrap(ctx context.Context, h *Header, u Unwrapper) (*fileKeys, Slot, error) {
+// unwrap tries the slots (KMS and recovery slots, in file order, or recovery slots
+// first with preferRecovery) and derives the file keys from the first data key one
+// yields. A KeyId mismatch is fatal; other slot errors move on to the next slot.
+func unwrap(ctx context.Context, h *Header, u Unwrapper, preferRecovery bool) (*fileKeys, Slot, error) {
 	var (
 		firstErr  error
 		firstSlot int
 		failed    int
 	)
-	for i, s := range h.Slots {
-		if s.Type != SlotTencentKMS {
-			continue
+	order := make([]int, 0, len(h.Slots))
+	for _, recoveryFirst := range []bool{preferRecovery, !preferRecovery} {
+		for i, s := range h.Slots {
+			if (s.Type == SlotRecovery) == recoveryFirst && (s.IsKMS() || s.Type == SlotRecovery) {
+				order = append(order, i)
+			}
 		}
+	}
+	for _, i := range order {
+		s := h.Slots[i]
 		dek, keyID, err := u.UnwrapKey(ctx, s, h.EncryptionContext)
 		if err != nil {
 			clear(dek)
@@ -275,9 +349,34 @@ func unwrap(ctx context.Context, h *Header, u Unwrapper) (*fileKeys, Slot, error
 	if firstErr == nil {
 		return nil, Slot{}, newError(ErrUnsupported, "decrypt: no key slot of a supported type")
 	}
-	s := h.Slots[firstSlot-1]
-	if failed > 1 {
-		return nil, Slot{}, fmt.Errorf("envelope: decrypt: unwrap data key: slot %d (key %s in %q): %w (all %d slots failed)", firstSlot, s.KeyID, s.Region, firstErr, failed)
-	}
-	return nil, Slot{}, fmt.Errorf("envelope: decrypt: unwrap data key: slot %d (key %s in %q): %w", firstSlot, s.KeyID, s.Region, firstErr)
+	recovery := slices.ContainsFunc(h.Slots, func(s Slot) bool { return s.Type == SlotRecovery })
+	return nil, Slot{}, &SlotError{Index: firstSlot, Slot: h.Slots[firstSlot-1], Failed: failed, Err: firstErr, Recovery: recovery}
 }
+
+// SlotError is the error of a file none of whose slots could be unwrapped: it names
+// the first slot tried and wraps that slot's error (whose code it keeps).
+type SlotError struct {
+	// Index is the 1-based position of the slot in the header.
+	Index int
+	// Slot is that slot.
+	Slot Slot
+	// Failed is how many slots were tried.
+	Failed int
+	// Err is the slot's error.
+	Err error
+	// Recovery reports that the file has a recovery slot: the matching offline
+	// recovery key opens it without KMS.
+	Recovery bool
+}
+
+// Error implements error.
+func (e *SlotError) Error() string {
+	msg := fmt.Sprintf("envelope: decrypt: unwrap data key: slot %d (key %s in %q): %v", e.Index, e.Slot.KeyID, e.Slot.Region, e.Err)
+	if e.Failed > 1 {
+		msg += fmt.Sprintf(" (all %d slots failed)", e.Failed)
+	}
+	return msg
+}
+
+// Unwrap returns the slot's error.
+func (e *SlotError) Unwrap() error { return e.Err }

@@ -3,9 +3,11 @@
 //
 // A .kmsenc file is envelope-encrypted: a 32-byte data key, wrapped by one to eight
 // KMS keys stored in the header, encrypts the file locally with the C2SP chunked
-// encryption scheme instantiated as Cobblestone-256 (HKDF-SHA-512, AES-256-GCM,
-// 16 KiB chunks, key commitment). An HMAC-SHA-256 keyed separately from the payload
-// key authenticates the header.
+// encryption scheme (16 KiB chunks, key commitment) in one of two suites:
+// Cobblestone-256 (HKDF-SHA-512, AES-256-GCM, the default) or the national-standard
+// (国密) suite (HKDF-SM3, SM4-GCM; [EncryptOptions].Suite). An HMAC (HMAC-SHA-256 or
+// HMAC-SM3) keyed separately from the payload key authenticates the header. One engine
+// serves both suites; a suite only chooses the hash and the AEAD.
 //
 // The package knows no KMS. Encryption asks a [KeyWrapper] for a data key once per
 // batch ([NewDataKey]) and then encrypts any number of files with [Encrypt]; each file
@@ -25,7 +27,7 @@
 //   - With Workers > 1 a reader goroutine, Workers AEAD goroutines and the ordered
 //     writer (the calling goroutine) overlap I/O and crypto. Inputs that fit in one
 //     256 KiB unit, and Workers = 1, use no goroutines at all.
-//   - Every file problem is an [*Error] with a stable code (ErrorCode); all
+//   - Every file problem is an *errcode.Error with a stable code; all
 //     cryptographic failures share the single opaque code
 //     Envelope.AuthenticationFailed. KMS errors pass through wrapped.
 //   - Secrets and plaintext never appear in errors.

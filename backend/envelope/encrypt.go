@@ -10,6 +10,9 @@ import (
 
 // EncryptOptions configures Encrypt. The zero value is valid.
 type EncryptOptions struct {
+	// Suite is the crypto suite: SuiteCobblestone256 (0 means it) or SuiteSM4GCMSM3.
+	// One DataKey can encrypt files of either suite.
+	Suite uint16
 	// Metadata, if not nil, is stored in the encrypted metadata record (flag bit 0).
 	Metadata *Metadata
 	// Creator names the writing program in the header (≤ 255 bytes, UTF-8, no
@@ -41,10 +44,17 @@ func Encrypt(ctx context.Context, w io.Writer, r io.Reader, dk *DataKey, opts En
 	if err := validateCreator(opts.Creator); err != nil {
 		return nil, wrapError(ErrInvalidArgument, "encrypt", err)
 	}
+	suite := opts.Suite
+	if suite == 0 {
+		suite = SuiteCobblestone256
+	}
+	if !SuiteSupported(suite) {
+		return nil, newError(ErrInvalidArgument, fmt.Sprintf("encrypt: unknown suite 0x%04x", suite))
+	}
 	var record [MetadataSize]byte
 	h := &Header{
 		Version:           Version,
-		Suite:             SuiteCobblestone256,
+		Suite:             suite,
 		EncryptionContext: dk.ec,
 		Slots:             dk.Slots(),
 		Creator:           opts.Creator,

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -78,14 +79,22 @@ func TestRoundTrip(t *testing.T) {
 		256<<10 - 1, 256 << 10, 256<<10 + 1, 256<<10 - envelope.MetadataSize, 1<<20 + 7, 5<<20 + 3}
 	for _, size := range sizes {
 		pt := detBytes(fmt.Sprintf("roundtrip/%d", size), size)
-		for _, withMeta := range []bool{false, true} {
-			for _, workers := range []int{1, 2, 5} {
-				t.Run(fmt.Sprintf("size=%d/meta=%v/workers=%d", size, withMeta, workers), func(t *testing.T) {
+		for i, withMeta := range []bool{false, true} {
+			for j, workers := range []int{1, 2, 5} {
+				// Half of the combinations use suite 0x0002: every size gets both suites.
+				suite := uint16(envelope.SuiteCobblestone256)
+				if (i+j)%2 == 1 {
+					suite = envelope.SuiteSM4GCMSM3
+				}
+				t.Run(fmt.Sprintf("size=%d/meta=%v/workers=%d/suite=%d", size, withMeta, workers, suite), func(t *testing.T) {
 					var m *envelope.Metadata
 					if withMeta {
 						m = &envelope.Metadata{Name: "f.bin", Size: int64(size), ModTime: time.Unix(1e9, 42).UTC(), Mode: 0o755 | fs.ModeSetuid | fs.ModeSticky}
 					}
-					file, h := encryptBytes(t, dk, pt, envelope.EncryptOptions{Metadata: m, Workers: workers, Creator: "test"})
+					file, h := encryptBytes(t, dk, pt, envelope.EncryptOptions{Suite: suite, Metadata: m, Workers: workers, Creator: "test"})
+					if h.Suite != suite {
+						t.Fatalf("suite 0x%04x, want 0x%04x", h.Suite, suite)
+					}
 					if want := ciphertextSize(h.Len(), size, withMeta); len(file) != want {
 						t.Fatalf("ciphertext is %d bytes, formula says %d", len(file), want)
 					}
@@ -448,7 +457,9 @@ func TestParseHeader(t *testing.T) {
 		{"preamble cut", envelope.Magic[:], envelope.CodeTruncated},
 		{"version 2", rawHeader(2, 1, 0, body("", 1, good, "", nil)), envelope.CodeUnsupported},
 		{"version 0", rawHeader(0, 1, 0, body("", 1, good, "", nil)), envelope.CodeUnsupported},
-		{"suite 0x0002 reserved", rawHeader(1, envelope.SuiteSM4GCMSM3, 0, body("", 1, good, "", nil)), envelope.CodeUnsupported},
+		{"suite 0x0002", rawHeader(1, envelope.SuiteSM4GCMSM3, 1, body("", 1, good, "", nil)), ""},
+		{"suite 0x0003", rawHeader(1, 3, 0, body("", 1, good, "", nil)), envelope.CodeUnsupported},
+		{"suite 0x0102", rawHeader(1, 0x0102, 0, body("", 1, good, "", nil)), envelope.CodeUnsupported},
 		{"suite 0", rawHeader(1, 0, 0, body("", 1, good, "", nil)), envelope.CodeUnsupported},
 		{"flag bit 1", rawHeader(1, 1, 2, body("", 1, good, "", nil)), envelope.CodeUnsupported},
 		{"flag bit 7", rawHeader(1, 1, 0x80, body("", 1, good, "", nil)), envelope.CodeUnsupported},
@@ -672,16 +683,24 @@ func checkProgress(t *testing.T, op string, calls []int64, total int64) {
 }
 
 // TestConcurrentBatch encrypts many files with one DataKey at once and destroys it
-// while they run; the race detector checks the DataKey's locking.
+// while they run: files that derived their keys before Destroy complete and decrypt
+// (Destroy never pulls a key from under a running file), a file started after Destroy
+// fails, and the race detector checks the DataKey's locking.
 func TestConcurrentBatch(t *testing.T) {
 	kms := newTestKMS()
 	dk := newTestDataKey(t, kms, nil, "")
-	errs := make(chan error, 8)
-	for i := range 8 {
+	const n = 8
+	started := make(chan struct{}, n)
+	release := make(chan struct{})
+	errs := make(chan error, n)
+	for i := range n {
 		go func() {
 			pt := detBytes(fmt.Sprint("batch", i), 300<<10)
 			var out bytes.Buffer
-			_, err := envelope.Encrypt(context.Background(), &out, bytes.NewReader(pt), dk, envelope.EncryptOptions{Workers: 2})
+			// Encrypt derives the file's keys before its first read, so a read
+			// means the file holds its keys.
+			in := &gatedReader{r: bytes.NewReader(pt), started: started, release: release}
+			_, err := envelope.Encrypt(context.Background(), &out, in, dk, envelope.EncryptOptions{Workers: 2})
 			if err == nil {
 				var dec bytes.Buffer
 				_, err = envelope.Decrypt(context.Background(), &dec, &out, envelope.DecryptOptions{Unwrapper: kms, Workers: 2})
@@ -692,11 +711,34 @@ func TestConcurrentBatch(t *testing.T) {
 			errs <- err
 		}()
 	}
-	time.Sleep(time.Millisecond)
+	for range n {
+		<-started
+	}
 	dk.Destroy()
-	for range 8 {
-		if err := <-errs; err != nil && !strings.Contains(err.Error(), "destroyed") {
-			t.Fatalf("concurrent encrypt: %v", err)
+	close(release)
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatalf("a file that started before Destroy: %v", err)
 		}
 	}
+	_, err := envelope.Encrypt(context.Background(), io.Discard, bytes.NewReader([]byte("late")), dk, envelope.EncryptOptions{})
+	if !errors.Is(err, envelope.ErrInvalidArgument) || !strings.Contains(err.Error(), "destroyed") {
+		t.Fatalf("encrypt after Destroy: %v, want the destroyed-key error", err)
+	}
+}
+
+// gatedReader signals its first Read on started and then waits for release.
+type gatedReader struct {
+	r       io.Reader
+	started chan<- struct{}
+	release <-chan struct{}
+	once    sync.Once
+}
+
+func (g *gatedReader) Read(p []byte) (int, error) {
+	g.once.Do(func() {
+		g.started <- struct{}{}
+		<-g.release
+	})
+	return g.r.Read(p)
 }

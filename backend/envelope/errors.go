@@ -1,6 +1,8 @@
 package envelope
 
-// Stable error codes returned by [Error.ErrorCode]. The frontend translates them; they
+import "github.com/kmsdesk/kmsdesk/backend/errcode"
+
+// Stable error codes carried by this package's errors. The frontend translates them; they
 // never change meaning once released. See docs/FORMAT.md §8 for which input produces
 // which code.
 const (
@@ -31,79 +33,48 @@ const (
 	// CodeInvalidArgument: the caller passed an invalid key reference, encryption
 	// context, creator or metadata.
 	CodeInvalidArgument = "Envelope.InvalidArgument"
+	// CodeRecoveryKeyNeeded: no KMS slot could be used and no given recovery key
+	// matches a recovery slot (or none was given).
+	CodeRecoveryKeyNeeded = "Envelope.RecoveryKeyNeeded"
+	// CodeInvalidRecoveryKey: a recovery recipient or identity is not a valid age key.
+	CodeInvalidRecoveryKey = "Envelope.InvalidRecoveryKey"
+	// CodeLastSlot: a re-wrap would leave the file without any way to open it.
+	CodeLastSlot = "Envelope.LastSlot"
 )
 
-// Error is a user-facing envelope error with a stable code.
+// Errors of this package are *[errcode.Error] values with one of the codes above and a
+// message prefixed with "envelope: ".
 //
 // Test for a class with errors.Is against the Err* values (for example
-// errors.Is(err, ErrTruncated)) or read the code through an
-// interface{ ErrorCode() string } found with errors.As. Messages never contain key
-// material or plaintext.
-type Error struct {
-	code string
-	msg  string
-	err  error
-}
-
-// Error returns a lowercase message prefixed with "envelope: ".
-func (e *Error) Error() string {
-	s := "envelope: " + e.msg
-	if e.err != nil {
-		s += ": " + e.err.Error()
-	}
-	return s
-}
-
-// ErrorCode returns the stable code, one of the Code* constants.
-func (e *Error) ErrorCode() string { return e.code }
-
-// Unwrap returns the underlying cause, if any.
-func (e *Error) Unwrap() error { return e.err }
-
-// Is reports whether target is the sentinel Error with the same code, so that
-// errors.Is(err, ErrTruncated) matches every truncation error.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.code == e.code && t.err == nil && sentinels[t.code] == t
-}
+// errors.Is(err, ErrTruncated)) or read the code with errcode.Code. Messages never
+// contain key material or plaintext.
 
 // Sentinel errors, one per code, for use with errors.Is.
 var (
-	ErrNotEnvelope          = &Error{code: CodeNotEnvelope, msg: "not a .kmsenc file"}
-	ErrUnsupported          = &Error{code: CodeUnsupported, msg: "unsupported .kmsenc file"}
-	ErrMalformedHeader      = &Error{code: CodeMalformedHeader, msg: "malformed header"}
-	ErrTooManySlots         = &Error{code: CodeTooManySlots, msg: "too many key slots"}
-	ErrTruncated            = &Error{code: CodeTruncated, msg: "file is truncated"}
-	ErrContextMismatch      = &Error{code: CodeContextMismatch, msg: "encryption context mismatch"}
-	ErrKeyMismatch          = &Error{code: CodeKeyMismatch, msg: "key id mismatch"}
-	ErrAuthenticationFailed = &Error{code: CodeAuthenticationFailed, msg: "authentication failed"}
-	ErrMalformedMetadata    = &Error{code: CodeMalformedMetadata, msg: "malformed metadata record"}
-	ErrInputChanged         = &Error{code: CodeInputChanged, msg: "input changed while encrypting"}
-	ErrInvalidArgument      = &Error{code: CodeInvalidArgument, msg: "invalid argument"}
+	ErrNotEnvelope          = errcode.New(CodeNotEnvelope, "envelope: not a .kmsenc file")
+	ErrUnsupported          = errcode.New(CodeUnsupported, "envelope: unsupported .kmsenc file")
+	ErrMalformedHeader      = errcode.New(CodeMalformedHeader, "envelope: malformed header")
+	ErrTooManySlots         = errcode.New(CodeTooManySlots, "envelope: too many key slots")
+	ErrTruncated            = errcode.New(CodeTruncated, "envelope: file is truncated")
+	ErrContextMismatch      = errcode.New(CodeContextMismatch, "envelope: encryption context mismatch")
+	ErrKeyMismatch          = errcode.New(CodeKeyMismatch, "envelope: key id mismatch")
+	ErrAuthenticationFailed = errcode.New(CodeAuthenticationFailed, "envelope: authentication failed")
+	ErrMalformedMetadata    = errcode.New(CodeMalformedMetadata, "envelope: malformed metadata record")
+	ErrInputChanged         = errcode.New(CodeInputChanged, "envelope: input changed while encrypting")
+	ErrInvalidArgument      = errcode.New(CodeInvalidArgument, "envelope: invalid argument")
+	ErrRecoveryKeyNeeded    = errcode.New(CodeRecoveryKeyNeeded, "envelope: a recovery key is needed to open this file")
+	ErrInvalidRecoveryKey   = errcode.New(CodeInvalidRecoveryKey, "envelope: not a valid recovery key")
+	ErrLastSlot             = errcode.New(CodeLastSlot, "envelope: the file would have no key left")
 )
 
-var sentinels = map[string]*Error{
-	CodeNotEnvelope:          ErrNotEnvelope,
-	CodeUnsupported:          ErrUnsupported,
-	CodeMalformedHeader:      ErrMalformedHeader,
-	CodeTooManySlots:         ErrTooManySlots,
-	CodeTruncated:            ErrTruncated,
-	CodeContextMismatch:      ErrContextMismatch,
-	CodeKeyMismatch:          ErrKeyMismatch,
-	CodeAuthenticationFailed: ErrAuthenticationFailed,
-	CodeMalformedMetadata:    ErrMalformedMetadata,
-	CodeInputChanged:         ErrInputChanged,
-	CodeInvalidArgument:      ErrInvalidArgument,
-}
-
 // newError returns an error of the sentinel's class with a more specific message.
-func newError(class *Error, msg string) *Error {
-	return &Error{code: class.code, msg: msg}
+func newError(class *errcode.Error, msg string) *errcode.Error {
+	return errcode.New(class.Code, "envelope: "+msg)
 }
 
 // wrapError returns an error of the sentinel's class wrapping cause.
-func wrapError(class *Error, msg string, cause error) *Error {
-	return &Error{code: class.code, msg: msg, err: cause}
+func wrapError(class *errcode.Error, msg string, cause error) *errcode.Error {
+	return errcode.Wrap(class.Code, "envelope: "+msg, cause)
 }
 
 // errAuth is the single opaque authentication error. It is shared so that no

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -12,17 +13,18 @@ const (
 	// ChunkSize is the number of plaintext bytes in every chunk but the last, which is
 	// always shorter (possibly empty).
 	ChunkSize = 16 << 10
-	// TagSize is the AES-GCM tag length appended to every chunk.
+	// TagSize is the GCM tag length appended to every chunk (every suite).
 	TagSize = 16
 	// SealedChunkSize is the on-disk size of a full chunk.
 	SealedChunkSize = ChunkSize + TagSize
-	// DataKeySize is the size of the data key (an AES_256 KMS data key).
+	// DataKeySize is the size of the data key in every suite (a KMS data key of
+	// KeySpec AES_256, which is 32 random bytes also in national-standard regions).
 	DataKeySize = 32
 	// SaltSize is the size of the per-file random salt.
 	SaltSize = 24
 	// CommitmentSize is the size of the key commitment.
 	CommitmentSize = 32
-	// MACSize is the size of the HMAC-SHA-256 header MAC.
+	// MACSize is the size of the header MAC (HMAC-SHA-256 or HMAC-SM3).
 	MACSize = 32
 	// PreambleSize is the size of magic, version, suite, flags and body length.
 	PreambleSize = 16
@@ -44,10 +46,10 @@ const (
 	// Version is the format version this package reads and writes.
 	Version = 1
 	// SuiteCobblestone256 is suite 0x0001: C2SP chunked encryption with HKDF-SHA-512
-	// and AES-256-GCM, plus an HMAC-SHA-256 header MAC.
+	// and AES-256-GCM, plus an HMAC-SHA-256 header MAC. It is the default.
 	SuiteCobblestone256 = 0x0001
-	// SuiteSM4GCMSM3 is reserved for an SM4-GCM / SM3 (国密) suite. This version of the
-	// format does not define it and readers reject it as unsupported.
+	// SuiteSM4GCMSM3 is suite 0x0002, the national-standard (国密) suite: the same
+	// construction with HKDF-SM3 and SM4-GCM, plus an HMAC-SM3 header MAC.
 	SuiteSM4GCMSM3 = 0x0002
 	// FlagMetadata (flag bit 0) marks a payload that starts with a metadata record.
 	FlagMetadata = 0x01
@@ -66,9 +68,32 @@ var Magic = [8]byte{0x89, 'K', 'M', 'S', 0x0D, 0x0A, 0x1A, 0x0A}
 // SlotType identifies how a slot's wrapped key is unwrapped.
 type SlotType uint8
 
-// SlotTencentKMS is a data key wrapped by Tencent Cloud KMS; WrappedKey is the
-// CiphertextBlob text.
-const SlotTencentKMS SlotType = 1
+// Slot types (docs/FORMAT.md §1.2).
+const (
+	// SlotTencentKMS is a data key wrapped by Tencent Cloud KMS (or a server speaking
+	// its API); Region is the KMS region and WrappedKey the CiphertextBlob text.
+	SlotTencentKMS SlotType = 1
+	// SlotRecovery is a data key encrypted to an offline recovery key (age); KeyID is
+	// "age:" and 16 hex digits naming the key, WrappedKey base64 of an age file.
+	SlotRecovery SlotType = 2
+	// SlotLocalKMS is a data key wrapped by the local KMS of one computer; Region is
+	// "<instance id>/<region>" (see LocalRegion) and WrappedKey the CiphertextBlob.
+	SlotLocalKMS SlotType = 3
+)
+
+// IsKMS reports whether the slot is unwrapped by a KMS (Tencent Cloud or local).
+func (s Slot) IsKMS() bool { return s.Type == SlotTencentKMS || s.Type == SlotLocalKMS }
+
+// LocalRegion is the Region of a local-KMS slot: the local KMS's instance id and the
+// region it emulates.
+func LocalRegion(instance, region string) string { return instance + "/" + region }
+
+// SplitLocalRegion splits the Region of a local-KMS slot into the instance id and the
+// region; ok is false when it has no instance id.
+func SplitLocalRegion(slotRegion string) (instance, region string, ok bool) {
+	instance, region, ok = strings.Cut(slotRegion, "/")
+	return instance, region, ok && instance != ""
+}
 
 // Slot is one wrapped copy of the data key.
 type Slot struct {
@@ -88,7 +113,7 @@ type Slot struct {
 type Header struct {
 	// Version is the format version (always 1 here).
 	Version uint8
-	// Suite is the crypto suite id (SuiteCobblestone256).
+	// Suite is the crypto suite id (SuiteCobblestone256 or SuiteSM4GCMSM3).
 	Suite uint16
 	// Flags holds FlagMetadata or 0.
 	Flags uint8
@@ -196,7 +221,7 @@ func parsePreamble(b []byte) (h *Header, bodyLen int, err error) {
 	if h.Version != Version {
 		return nil, 0, newError(ErrUnsupported, fmt.Sprintf("parse header: unsupported version %d", h.Version))
 	}
-	if h.Suite != SuiteCobblestone256 {
+	if !SuiteSupported(h.Suite) {
 		return nil, 0, newError(ErrUnsupported, fmt.Sprintf("parse header: unsupported suite 0x%04x", h.Suite))
 	}
 	if h.Flags&^FlagMetadata != 0 {
@@ -364,7 +389,7 @@ func validateSlot(s Slot) error {
 		return fmt.Errorf("key id must be 1 to 255 printable ASCII bytes")
 	case s.WrappedKey == "" || len(s.WrappedKey) > 0xFFFF:
 		return fmt.Errorf("wrapped key must be 1 to 65535 bytes")
-	case s.Type == SlotTencentKMS && !printableASCII(s.WrappedKey):
+	case s.Type <= SlotLocalKMS && !printableASCII(s.WrappedKey):
 		return fmt.Errorf("wrapped key must be printable ASCII")
 	}
 	return nil

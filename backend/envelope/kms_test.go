@@ -103,14 +103,7 @@ func (k *fakeKMS) lookup(id string) (string, *fakeKey, error) {
 }
 
 func (k *fakeKMS) seal(id string, key *fakeKey, dek []byte, ec string) string {
-	block, err := aes.NewCipher(key.master)
-	if err != nil {
-		panic(err)
-	}
-	gcm, err := cipher.NewGCM(block)
-	if err != nil {
-		panic(err)
-	}
+	gcm := key.aead()
 	blob := []byte{byte(len(id))}
 	blob = append(blob, id...)
 	nonce := make([]byte, gcm.NonceSize())
@@ -161,7 +154,7 @@ func (k *fakeKMS) UnwrapKey(ctx context.Context, s envelope.Slot, ec string) ([]
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.unwrapCalls++
-	if s.Type != envelope.SlotTencentKMS {
+	if !s.IsKMS() {
 		return nil, "", fmt.Errorf("fake kms: slot type %d not handled", s.Type)
 	}
 	blob, err := base64.StdEncoding.DecodeString(s.WrappedKey)
@@ -177,14 +170,7 @@ func (k *fakeKMS) UnwrapKey(ctx context.Context, s envelope.Slot, ec string) ([]
 	if key.disabled {
 		return nil, "", &kmsError{codeCmkDisabled, "key " + id + " is disabled"}
 	}
-	block, err := aes.NewCipher(key.master)
-	if err != nil {
-		panic(err)
-	}
-	gcm, err := cipher.NewGCM(block)
-	if err != nil {
-		panic(err)
-	}
+	gcm := key.aead()
 	dek, err := gcm.Open(nil, rest[:12], rest[12:], []byte(ec))
 	if err != nil {
 		return nil, "", &kmsError{codeInvalidCiphertext, "ciphertext or encryption context mismatch"}
@@ -231,4 +217,17 @@ func detBytes(seed string, n int) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// aead is AES-256-GCM under the key's master key.
+func (key *fakeKey) aead() cipher.AEAD {
+	block, err := aes.NewCipher(key.master)
+	if err != nil {
+		panic(err)
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		panic(err)
+	}
+	return gcm
 }

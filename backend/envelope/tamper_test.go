@@ -107,6 +107,9 @@ func expectHeaderTamper(f field, orig, mask byte, nSlots int) []string {
 		switch {
 		case flipped == 0:
 			return []string{cMalformed}
+		case first && single && flipped == byte(envelope.SlotRecovery):
+			// The only slot now claims to be a recovery slot: no recovery key opens it.
+			return []string{envelope.CodeRecoveryKeyNeeded}
 		case first && single:
 			return []string{cUnsup} // the only slot now has an unknown type
 		default:
@@ -175,6 +178,14 @@ func lengthTruncated(size, hdr int, meta bool) bool {
 	return meta && q*envelope.ChunkSize+r-envelope.TagSize < envelope.MetadataSize
 }
 
+// cutAfterRecord reports whether a file cut to size bytes still holds its whole
+// chunk 0, so the authenticated metadata record (m, with its size) tells that the file
+// is shorter than it was written: the last chunk then fails as Truncated, not as
+// tampering (docs/FORMAT.md §8).
+func cutAfterRecord(size, hdr int, m *envelope.Metadata) bool {
+	return m != nil && m.Size >= 0 && size-hdr >= envelope.SealedChunkSize
+}
+
 // prefixBound is the most plaintext that can precede sealed payload offset p.
 func prefixBound(p int, meta bool) int {
 	n := max(p, 0) / envelope.SealedChunkSize * envelope.ChunkSize
@@ -212,6 +223,10 @@ func TestTamper(t *testing.T) {
 			if got := headerFields(h); got[len(got)-1].end != hdr {
 				t.Fatalf("field layout ends at %d, header is %d bytes", got[len(got)-1].end, hdr)
 			}
+
+			// The other supported suite: suite 0x0001 ⇄ 0x0002 is byte 10 XOR 0x03. The
+			// preamble parses, the MAC under the other suite's keys fails.
+			cases = append(cases, tamperCase{name: "header/suite/other", input: overlay(file, 10, 0x03), size: len(file), expect: []string{cAuth}})
 
 			// A byte of every chunk and of every tag.
 			payload := len(file) - hdr
@@ -291,7 +306,7 @@ func TestTamper(t *testing.T) {
 					continue
 				}
 				want := cAuth
-				if lengthTruncated(cut, hdr, meta) {
+				if lengthTruncated(cut, hdr, meta) || cutAfterRecord(cut, hdr, spec.metadata) {
 					want = cTrunc
 				}
 				cases = append(cases, tamperCase{name: fmt.Sprintf("cut/%d", cut), input: bytes.NewReader(file[:cut]), size: cut, expect: []string{want}, maxOut: prefixBound(cut-hdr, meta)})
@@ -344,7 +359,7 @@ func TestTamper(t *testing.T) {
 			for i, c := range cases {
 				var out bytes.Buffer
 				workers := 1 + 2*(i%2)
-				res, err := envelope.Decrypt(context.Background(), &out, c.input, envelope.DecryptOptions{Unwrapper: kms, Workers: workers})
+				res, err := envelope.Decrypt(context.Background(), &out, c.input, envelope.DecryptOptions{Unwrapper: vectorUnwrapper(t, vf, kms), Workers: workers})
 				if err == nil {
 					t.Errorf("%s: accepted (%d bytes, slot %s)", c.name, res.PlaintextSize, res.Slot.KeyID)
 					continue
@@ -390,7 +405,7 @@ func TestCommitmentChecked(t *testing.T) {
 			}
 			for _, workers := range []int{1, 4} {
 				var out bytes.Buffer
-				_, err = envelope.Decrypt(context.Background(), &out, bytes.NewReader(forged), envelope.DecryptOptions{Unwrapper: kmsFromVector(t, vf), Workers: workers})
+				_, err = envelope.Decrypt(context.Background(), &out, bytes.NewReader(forged), envelope.DecryptOptions{Unwrapper: vectorUnwrapper(t, vf, kmsFromVector(t, vf)), Workers: workers})
 				wantCode(t, err, envelope.CodeAuthenticationFailed)
 				if out.Len() != 0 {
 					t.Fatalf("wrote %d bytes", out.Len())

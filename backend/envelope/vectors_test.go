@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,7 +23,10 @@ var update = flag.Bool("update", false, "regenerate the golden vectors in testda
 // vectorDir holds the golden vectors, shared with other packages and tools.
 const vectorDir = "../../testdata/envelope"
 
-type vectorKeySpec struct{ id, region string }
+type vectorKeySpec struct {
+	id, region string
+	typ        envelope.SlotType // 0 = SlotTencentKMS
+}
 
 // vectorSpec defines one golden vector. The generator is deterministic: the fake KMS
 // and the salt draw from detReader streams named by the vector, so regenerating
@@ -36,14 +40,40 @@ type vectorSpec struct {
 	ec          string
 	creator     string
 	metadata    *envelope.Metadata
+	// recovery adds recoverySlot (the data key encrypted to recoveryIdentity).
+	recovery bool
+	// suite is the crypto suite (0 = SuiteCobblestone256).
+	suite uint16
+	// kmsSeed names the fake KMS's random stream ("" = the vector's own). Vectors
+	// with the same keys and seed share the data key: the SM4 recovery vector uses
+	// the recovery vector's, so recoveryBlob opens both.
+	kmsSeed string
+}
+
+// kms returns the seed of the vector's fake KMS.
+func (s vectorSpec) kms() string {
+	if s.kmsSeed != "" {
+		return s.kmsSeed
+	}
+	return "kmsenc-golden/" + s.name + "/kms"
 }
 
 const vectorCreator = "kmsdesk-golden/1"
 
 var (
-	keyGZ = vectorKeySpec{"5c1f7a3e-9d2b-4e8f-a1c3-000000000001", "ap-guangzhou"}
-	keySH = vectorKeySpec{"5c1f7a3e-9d2b-4e8f-a1c3-000000000002", "ap-shanghai"}
-	keyBJ = vectorKeySpec{"5c1f7a3e-9d2b-4e8f-a1c3-000000000003", "ap-beijing"}
+	keyGZ = vectorKeySpec{id: "5c1f7a3e-9d2b-4e8f-a1c3-000000000001", region: "ap-guangzhou"}
+	keySH = vectorKeySpec{id: "5c1f7a3e-9d2b-4e8f-a1c3-000000000002", region: "ap-shanghai"}
+	keyBJ = vectorKeySpec{id: "5c1f7a3e-9d2b-4e8f-a1c3-000000000003", region: "ap-beijing"}
+	// keyLocal lives in the local KMS instance 7d0e5c2a-… (slot type 3).
+	keyLocal = vectorKeySpec{id: "5c1f7a3e-9d2b-4e8f-a1c3-000000000004", region: envelope.LocalRegion("7d0e5c2a-1b3c-4d5e-8f60-718293a4b5c6", "ap-guangzhou"), typ: envelope.SlotLocalKMS}
+)
+
+// The offline recovery key of the "recovery" vector (a test value that protects
+// nothing) and the age file holding that vector's data key, made once with it: age
+// encryption is randomised, so the slot's bytes are fixed here.
+const (
+	recoveryIdentity = "AGE-SECRET-KEY-18CZJ8KK78CZVMDLA5LFEWY2GLSGW9DM8MDH4FGSD7T72ED9VDA6SVNFQ73"
+	recoveryBlob     = "YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSBrREJwVVFSSkxuNUxIYUJySjZmeTI4NzYySVdiWUhZV2N4UmM0VmszZXdJCmorbWhkbUNnR21CanBtdGFPdGp3SDdqWENrWnFPMUhncVNwbEtnS0dyT0EKLS0tIFZZYk0xTS8ySXFTNk1MSFN5TnBhMCtiQlRjZkhrZTNER0lSUE01TjYyL0UKqu3tiAZISnJ2YND3KaOnVv4pFafYNaLFOqleZWNtY7BzDPavY/rnW2LEj8tfpzioVZidD7VKNCPLHvStc/pDaQ=="
 )
 
 func plaintextSeed(name string) string { return "kmsenc-golden/" + name + "/plaintext" }
@@ -60,15 +90,31 @@ var vectorSpecs = []vectorSpec{
 	{name: "mib-plus-seven", description: "1 MiB + 7 bytes: 64 full chunks and a 7-byte final chunk (plaintext not committed: regenerate from plaintext_seed)", plaintext: generated("mib-plus-seven", 1<<20+7), keys: []vectorKeySpec{keyGZ}, creator: vectorCreator},
 	{name: "three-slots", description: "primary key in ap-guangzhou, backup keys in ap-shanghai and ap-beijing", plaintext: generated("three-slots", 20000), inline: true, keys: []vectorKeySpec{keyGZ, keySH, keyBJ}, creator: vectorCreator},
 	{name: "context", description: "with an EncryptionContext stored verbatim", plaintext: func() []byte { return []byte("hello, encryption context\n") }, inline: true, keys: []vectorKeySpec{keyGZ}, ec: `{"project":"kmsdesk","purpose":"golden-vector"}`, creator: vectorCreator},
+	{name: "recovery", description: "a KMS slot and an offline recovery slot (type 2, age X25519); recovery_identity opens it without KMS", plaintext: generated("recovery", 5000), inline: true, keys: []vectorKeySpec{keyGZ}, creator: vectorCreator, recovery: true},
+	{name: "local", description: "a local-KMS slot (type 3): region field \"<instance id>/<region>\"", plaintext: func() []byte { return []byte("made with the local KMS\n") }, inline: true, keys: []vectorKeySpec{keyLocal}, creator: vectorCreator},
 	{name: "metadata", description: "with an encrypted metadata record (flag bit 0)", plaintext: generated("metadata", 3000), inline: true, keys: []vectorKeySpec{keyGZ}, creator: vectorCreator, metadata: &envelope.Metadata{
 		Name: "季度报告 Q1.pdf", Size: 3000, ModTime: time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC), Mode: 0o640 | fs.ModeSetgid,
 	}},
+	{name: "metadata-multi-chunk", description: "300 000 bytes with an encrypted metadata record: 18 full chunks and a 6 112-byte final chunk (two 256 KiB engine units); a cut after chunk 0 is Truncated, told by the record's size (plaintext not committed: regenerate from plaintext_seed)", plaintext: generated("metadata-multi-chunk", 300000), keys: []vectorKeySpec{keyGZ}, creator: vectorCreator, metadata: &envelope.Metadata{
+		Name: "合同 2026.pdf", Size: 300000, ModTime: time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC), Mode: 0o644,
+	}},
+
+	// Suite 0x0002 (SM4-GCM, HKDF-SM3, HMAC-SM3).
+	{name: "sm4-empty", description: "suite 0x0002: empty plaintext, one empty final chunk", plaintext: func() []byte { return nil }, inline: true, keys: []vectorKeySpec{keyGZ}, creator: vectorCreator, suite: envelope.SuiteSM4GCMSM3},
+	{name: "sm4-one-byte", description: "suite 0x0002: a single byte 0x41", plaintext: func() []byte { return []byte("A") }, inline: true, keys: []vectorKeySpec{keyGZ}, creator: vectorCreator, suite: envelope.SuiteSM4GCMSM3},
+	{name: "sm4-chunk-exact", description: "suite 0x0002: exactly 16 KiB, a full chunk and an empty final chunk", plaintext: generated("sm4-chunk-exact", envelope.ChunkSize), inline: true, keys: []vectorKeySpec{keyGZ}, creator: vectorCreator, suite: envelope.SuiteSM4GCMSM3},
+	{name: "sm4-multi-chunk", description: "suite 0x0002: 300 000 bytes (18 full chunks and a 5 088-byte final chunk, two 256 KiB engine units), two KMS slots and an EncryptionContext (plaintext not committed: regenerate from plaintext_seed)", plaintext: generated("sm4-multi-chunk", 300000), keys: []vectorKeySpec{keyGZ, keySH}, ec: `{"project":"kmsdesk","suite":"sm4"}`, creator: vectorCreator, suite: envelope.SuiteSM4GCMSM3},
+	{name: "sm4-metadata", description: "suite 0x0002: with an encrypted metadata record (flag bit 0)", plaintext: generated("sm4-metadata", 3000), inline: true, keys: []vectorKeySpec{keyGZ}, creator: vectorCreator, suite: envelope.SuiteSM4GCMSM3, metadata: &envelope.Metadata{
+		Name: "国密 报告.docx", Size: 3000, ModTime: time.Date(2026, 3, 4, 5, 6, 7, 890000000, time.UTC), Mode: 0o600,
+	}},
+	{name: "sm4-recovery", description: "suite 0x0002: a KMS slot and an offline recovery slot (type 2, age X25519; the recovery vector's data key and age file); recovery_identity opens it without KMS", plaintext: generated("sm4-recovery", 5000), inline: true, keys: []vectorKeySpec{keyGZ}, creator: vectorCreator, recovery: true, suite: envelope.SuiteSM4GCMSM3, kmsSeed: "kmsenc-golden/recovery/kms"},
 }
 
 // vectorFile is the JSON companion of a golden vector.
 type vectorFile struct {
 	Name              string       `json:"name"`
 	Description       string       `json:"description"`
+	Suite             int          `json:"suite,omitempty"`
 	Ciphertext        string       `json:"ciphertext"`
 	CiphertextSize    int64        `json:"ciphertext_size"`
 	CiphertextSHA256  string       `json:"ciphertext_sha256"`
@@ -81,6 +127,7 @@ type vectorFile struct {
 	EncryptionContext string       `json:"encryption_context"`
 	Creator           string       `json:"creator"`
 	Keys              []vectorKey  `json:"keys"`
+	RecoveryIdentity  string       `json:"recovery_identity,omitempty"`
 	Metadata          *vectorMeta  `json:"metadata,omitempty"`
 	KMSSeed           string       `json:"kms_seed"`
 	SaltSeed          string       `json:"salt_seed"`
@@ -88,6 +135,7 @@ type vectorFile struct {
 }
 
 type vectorKey struct {
+	Type      int    `json:"type,omitempty"`
 	KeyID     string `json:"key_id"`
 	Region    string `json:"region"`
 	MasterKey string `json:"master_key"`
@@ -119,17 +167,22 @@ func sha256hex(b []byte) string {
 // deterministically.
 func batchKey(t testing.TB, spec vectorSpec) (*envelope.DataKey, *fakeKMS, []vectorKey) {
 	t.Helper()
-	kms := newFakeKMS(newDetReader("kmsenc-golden/" + spec.name + "/kms"))
+	kms := newFakeKMS(newDetReader(spec.kms()))
 	var keys []vectorKey
 	var refs []envelope.KeyRef
 	for _, k := range spec.keys {
 		m := kms.addKey(k.id, k.region)
-		keys = append(keys, vectorKey{KeyID: k.id, Region: k.region, MasterKey: hex.EncodeToString(m)})
-		refs = append(refs, envelope.KeyRef{Region: k.region, KeyID: k.id})
+		keys = append(keys, vectorKey{Type: int(k.typ), KeyID: k.id, Region: k.region, MasterKey: hex.EncodeToString(m)})
+		refs = append(refs, envelope.KeyRef{Type: k.typ, Region: k.region, KeyID: k.id})
 	}
 	dk, err := envelope.NewDataKey(context.Background(), kms, refs[0], refs[1:], spec.ec)
 	if err != nil {
 		t.Fatalf("NewDataKey: %v", err)
+	}
+	if spec.recovery {
+		ids, err := envelope.ParseIdentities(strings.NewReader(recoveryIdentity))
+		must(t, err)
+		dk.AppendSlotForTest(envelope.Slot{Type: envelope.SlotRecovery, KeyID: ids[0].Recipient().KeyID(), WrappedKey: recoveryBlob})
 	}
 	return dk, kms, keys
 }
@@ -142,6 +195,7 @@ func buildVector(t testing.TB, spec vectorSpec, workers int) ([]byte, []byte, ve
 	pt := spec.plaintext()
 	var out bytes.Buffer
 	h, err := envelope.Encrypt(context.Background(), &out, bytes.NewReader(pt), dk, envelope.EncryptOptions{
+		Suite:    spec.suite,
 		Metadata: spec.metadata,
 		Creator:  spec.creator,
 		Workers:  workers,
@@ -162,6 +216,7 @@ func buildVector(t testing.TB, spec vectorSpec, workers int) ([]byte, []byte, ve
 	vf := vectorFile{
 		Name:              spec.name,
 		Description:       spec.description,
+		Suite:             int(spec.suite),
 		Ciphertext:        spec.name + ".kmsenc",
 		CiphertextSize:    int64(len(file)),
 		CiphertextSHA256:  sha256hex(file),
@@ -172,9 +227,12 @@ func buildVector(t testing.TB, spec vectorSpec, workers int) ([]byte, []byte, ve
 		EncryptionContext: spec.ec,
 		Creator:           spec.creator,
 		Keys:              keys,
-		KMSSeed:           "kmsenc-golden/" + spec.name + "/kms",
+		KMSSeed:           spec.kms(),
 		SaltSeed:          "kmsenc-golden/" + spec.name + "/salt",
 		Derived:           d.js(),
+	}
+	if spec.recovery {
+		vf.RecoveryIdentity = recoveryIdentity
 	}
 	if spec.inline {
 		vf.PlaintextFile = spec.name + ".bin"
@@ -182,23 +240,9 @@ func buildVector(t testing.TB, spec vectorSpec, workers int) ([]byte, []byte, ve
 		vf.PlaintextSeed = plaintextSeed(spec.name)
 	}
 	if m := spec.metadata; m != nil {
-		vf.Metadata = &vectorMeta{Name: m.Name, Size: m.Size, ModTime: m.ModTime.Format(time.RFC3339Nano), Mode: fmt.Sprintf("%#o", posixBits(m.Mode))}
+		vf.Metadata = &vectorMeta{Name: m.Name, Size: m.Size, ModTime: m.ModTime.Format(time.RFC3339Nano), Mode: fmt.Sprintf("%#o", envelope.PosixMode(m.Mode))}
 	}
 	return file, pt, vf
-}
-
-func posixBits(m fs.FileMode) uint32 {
-	v := uint32(m.Perm())
-	if m&fs.ModeSetuid != 0 {
-		v |= 0o4000
-	}
-	if m&fs.ModeSetgid != 0 {
-		v |= 0o2000
-	}
-	if m&fs.ModeSticky != 0 {
-		v |= 0o1000
-	}
-	return v
 }
 
 func writeVectors(t *testing.T) {
@@ -265,6 +309,19 @@ func kmsFromVector(t testing.TB, vf vectorFile) *fakeKMS {
 	return kms
 }
 
+// vectorUnwrapper opens the vector's KMS slots with kms and its recovery slot, if it has
+// one, with the vector's recovery identity.
+func vectorUnwrapper(t testing.TB, vf vectorFile, kms *fakeKMS) envelope.Unwrapper {
+	t.Helper()
+	u := unwrappers{kms: kms}
+	if vf.RecoveryIdentity != "" {
+		ids, err := envelope.ParseIdentities(strings.NewReader(vf.RecoveryIdentity))
+		must(t, err)
+		u.ids = ids
+	}
+	return u
+}
+
 func TestVectors(t *testing.T) {
 	if *update {
 		writeVectors(t)
@@ -295,6 +352,19 @@ func TestVectors(t *testing.T) {
 					if _, _, unwraps := kms.calls(); unwraps != 1 {
 						t.Errorf("%d KMS unwrap calls, want 1", unwraps)
 					}
+				}
+			})
+
+			t.Run("recovery", func(t *testing.T) {
+				if vf.RecoveryIdentity == "" {
+					return
+				}
+				ids, err := envelope.ParseIdentities(strings.NewReader(vf.RecoveryIdentity))
+				must(t, err)
+				var out bytes.Buffer
+				res, err := envelope.Decrypt(context.Background(), &out, bytes.NewReader(file), envelope.DecryptOptions{Unwrapper: envelope.RecoveryUnwrapper(ids), PreferRecovery: true})
+				if err != nil || !bytes.Equal(out.Bytes(), pt) || res.Slot.Type != envelope.SlotRecovery {
+					t.Fatalf("decrypt with the recovery key alone: %v", err)
 				}
 			})
 
@@ -354,12 +424,20 @@ func TestVectors(t *testing.T) {
 				if !bytes.Equal(ih.Marshal(), file[:n]) {
 					t.Errorf("Inspect header differs")
 				}
-				if ih.EncryptionContext != vf.EncryptionContext || ih.Creator != vf.Creator || len(ih.Slots) != len(vf.Keys) {
-					t.Errorf("Inspect = ec %q creator %q %d slots; want %q %q %d", ih.EncryptionContext, ih.Creator, len(ih.Slots), vf.EncryptionContext, vf.Creator, len(vf.Keys))
+				wantSlots := len(vf.Keys)
+				if vf.RecoveryIdentity != "" {
+					wantSlots++
 				}
-				for i, s := range ih.Slots {
-					if s.Type != envelope.SlotTencentKMS || s.KeyID != vf.Keys[i].KeyID || s.Region != vf.Keys[i].Region {
-						t.Errorf("slot %d = %+v, want key %s in %s", i, s, vf.Keys[i].KeyID, vf.Keys[i].Region)
+				if want := uint16(max(vf.Suite, 1)); ih.Suite != want {
+					t.Errorf("Inspect: suite 0x%04x, want 0x%04x", ih.Suite, want)
+				}
+				if ih.EncryptionContext != vf.EncryptionContext || ih.Creator != vf.Creator || len(ih.Slots) != wantSlots {
+					t.Fatalf("Inspect = ec %q creator %q %d slots; want %q %q %d", ih.EncryptionContext, ih.Creator, len(ih.Slots), vf.EncryptionContext, vf.Creator, wantSlots)
+				}
+				for i, k := range vf.Keys {
+					s, typ := ih.Slots[i], envelope.SlotType(max(k.Type, 1))
+					if s.Type != typ || s.KeyID != k.KeyID || s.Region != k.Region {
+						t.Errorf("slot %d = %+v, want type %d key %s in %s", i, s, typ, k.KeyID, k.Region)
 					}
 				}
 				if hex.EncodeToString(ih.Salt[:]) != vf.Derived.Salt || hex.EncodeToString(ih.MAC[:]) != vf.Derived.MAC || hex.EncodeToString(ih.Commitment[:]) != vf.Derived.Commitment {
@@ -390,7 +468,7 @@ func checkVectorMetadata(t *testing.T, vf vectorFile, m *envelope.Metadata) {
 	}
 	mt, err := time.Parse(time.RFC3339Nano, vf.Metadata.ModTime)
 	must(t, err)
-	if m.Name != vf.Metadata.Name || m.Size != vf.Metadata.Size || !m.ModTime.Equal(mt) || fmt.Sprintf("%#o", posixBits(m.Mode)) != vf.Metadata.Mode {
+	if m.Name != vf.Metadata.Name || m.Size != vf.Metadata.Size || !m.ModTime.Equal(mt) || fmt.Sprintf("%#o", envelope.PosixMode(m.Mode)) != vf.Metadata.Mode {
 		t.Errorf("Metadata = %+v, want %+v", m, vf.Metadata)
 	}
 }

@@ -3,7 +3,6 @@ package jobs
 import (
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,44 +25,48 @@ func (j *job) decryptFile(it *item, fp *fileProgress) (string, error) {
 		RequireContext: j.requireCtx,
 		Workers:        j.m.opts.Workers,
 		Progress:       fp.update,
+		PreferRecovery: len(j.wrapper.st.ids) > 0,
 	}
 	if j.kind == KindVerify {
-		if _, err := envelope.Verify(j.ctx, inputReader{src}, opts); err != nil {
-			return "", classifyErr(j.ctx, err, false)
+		if _, err := envelope.Verify(it.ctx, inputReader{src}, opts); err != nil {
+			return "", classifyErr(it.ctx, err, false)
 		}
 		return "", nil
 	}
 
-	// The restored name is inside the encrypted payload, known only at the end: write
-	// under the name the ciphertext suggests, and rename if the record says otherwise.
-	provisional := fallbackName(filepath.Base(it.src), ExtEnvelope)
-	if err := j.mkdirDest(it.destDir); err != nil {
-		return "", err
-	}
+	// The restored name is inside the encrypted payload, known only at the end: claim
+	// the name the ciphertext's own name gives, and choose again if the record says
+	// otherwise. The partial file is created at the first plaintext byte, after the
+	// data key was unwrapped and the first chunk authenticated: a file that cannot be
+	// decrypted leaves nothing on disk.
+	provisional := ownOutputName(it)
 	t, err := j.chooseOutput(it, it.destDir, provisional, partialPlaintext)
 	if err != nil {
 		return "", err
 	}
-	defer func() { t.release() }()
+	defer t.release()
 	if err := j.checkSpace(it.destDir, it.total); err != nil {
 		return "", err
 	}
-	pf, err := j.create(t, it.total)
+	pf, err := j.create(it, t, it.total)
 	if err != nil {
 		return "", err
 	}
-	res, err := envelope.Decrypt(j.ctx, pf, inputReader{src}, opts)
+	res, err := envelope.Decrypt(it.ctx, pf, inputReader{src}, opts)
 	if err != nil {
 		pf.abort()
-		return "", classifyErr(j.ctx, err, !isInputErr(err))
+		return "", classifyErr(it.ctx, err, !isInputErr(err))
 	}
 	name := provisional
-	var perm os.FileMode
+	var (
+		perm  os.FileMode
+		mtime time.Time
+	)
 	if m := res.Metadata; m != nil {
 		if s := SanitizeName(m.Name); s != "" {
 			name = s
 		}
-		perm = m.Mode.Perm()
+		perm, mtime = newFileMode(m.Mode.Perm()), m.ModTime
 	}
 	if name != provisional {
 		t2, err := j.chooseOutput(it, it.destDir, name, partialPlaintext)
@@ -71,16 +74,10 @@ func (j *job) decryptFile(it *item, fp *fileProgress) (string, error) {
 			pf.abort()
 			return "", err
 		}
-		t.release()
-		t = &target{final: t2.final, partial: t.partial, replace: t2.replace, m: j.m}
-		pf.t = t
-	}
-	var mtime time.Time
-	if m := res.Metadata; m != nil {
-		mtime = m.ModTime
+		pf.retarget(t2)
 	}
 	if err := pf.commit(perm, mtime); err != nil {
-		return "", commitErr(j, err, t)
+		return "", commitErr(it.ctx, err, t)
 	}
 	return t.final, nil
 }
@@ -89,24 +86,21 @@ func (j *job) decryptFile(it *item, fp *fileProgress) (string, error) {
 func (j *job) decryptBlobFile(it *item, src io.Reader, fp *fileProgress) (string, error) {
 	b, err := io.ReadAll(io.LimitReader(src, MaxBlobFile+1))
 	if err != nil {
-		return "", classifyErr(j.ctx, err, false)
+		return "", classifyErr(it.ctx, err, false)
 	}
 	if !IsBlob(b) {
 		return "", newErr(CodeNotEncrypted, "the file no longer holds a KMS ciphertext", nil)
 	}
-	plain, _, err := j.wrapper.DecryptBlob(j.ctx, strings.TrimSpace(string(b)), j.blobEC)
+	plain, _, err := j.wrapper.DecryptBlob(it.ctx, strings.TrimSpace(string(b)), j.blobEC)
 	defer clear(plain)
 	if err != nil {
-		return "", classifyErr(j.ctx, err, false)
+		return "", classifyErr(it.ctx, err, false)
 	}
 	if j.kind == KindVerify {
 		fp.update(int64(len(plain)))
 		return "", nil
 	}
-	if err := j.mkdirDest(it.destDir); err != nil {
-		return "", err
-	}
-	t, err := j.chooseOutput(it, it.destDir, fallbackName(filepath.Base(it.src), ExtBlob), partialPlaintext)
+	t, err := j.chooseOutput(it, it.destDir, ownOutputName(it), partialPlaintext)
 	if err != nil {
 		return "", err
 	}
@@ -114,17 +108,17 @@ func (j *job) decryptBlobFile(it *item, src io.Reader, fp *fileProgress) (string
 	if err := j.checkSpace(it.destDir, int64(len(plain))); err != nil {
 		return "", err
 	}
-	pf, err := j.create(t, int64(len(plain)))
+	pf, err := j.create(it, t, int64(len(plain)))
 	if err != nil {
 		return "", err
 	}
 	if _, err := pf.Write(plain); err != nil {
 		pf.abort()
-		return "", classifyErr(j.ctx, err, true)
+		return "", classifyErr(it.ctx, err, true)
 	}
 	fp.update(int64(len(plain)))
 	if err := pf.commit(0, time.Time{}); err != nil {
-		return "", commitErr(j, err, t)
+		return "", commitErr(it.ctx, err, t)
 	}
 	return t.final, nil
 }

@@ -25,12 +25,11 @@ const (
 	directMin = 32 << 20
 )
 
-// openPartial creates the partial file exclusively (mode 0600) and returns it with
-// the writer to use for an output of about size bytes.
+// openPartial creates the partial file exclusively (createExclusive) and returns it
+// with the writer to use for an output of about size bytes.
 func openPartial(path string, size int64) (*os.File, outWriter, error) {
-	const flags = os.O_WRONLY | os.O_CREATE | os.O_EXCL
 	if size >= directMin {
-		f, err := os.OpenFile(path, flags|unix.O_DIRECT, 0o600)
+		f, err := createExclusive(path, unix.O_DIRECT)
 		if err == nil {
 			return f, newDirectWriter(f), nil
 		}
@@ -38,7 +37,7 @@ func openPartial(path string, size int64) (*os.File, outWriter, error) {
 			return nil, nil, err
 		}
 	}
-	f, err := os.OpenFile(path, flags, 0o600)
+	f, err := createExclusive(path, 0)
 	if err != nil {
 		return nil, nil, err
 	}

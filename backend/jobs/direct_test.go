@@ -17,17 +17,15 @@ import (
 // of GET, the SDK default; the local KMS serves both), on the in-process local KMS.
 func seedClient(t *testing.T, e *env) *kmsapi.Client {
 	t.Helper()
-	id, key, err := e.srv.EmbeddedCredential()
-	must(t, err)
 	cpf := profile.NewClientProfile()
-	cpf.HttpProfile.Endpoint = strings.TrimPrefix(localEndpoint, "http://")
+	cpf.HttpProfile.Endpoint = e.lk.Host()
 	cpf.HttpProfile.Scheme = "HTTP"
 	cpf.HttpProfile.ReqTimeout = 30
 	cpf.SignMethod = "TC3-HMAC-SHA256"
 	cpf.Language = "en-US"
-	c, err := kmsapi.NewClient(common.NewCredential(id, key), "ap-guangzhou", cpf)
+	c, err := kmsapi.NewClient(common.NewCredential(e.lk.SecretID, e.lk.SecretKey), e.lk.Region, cpf)
 	must(t, err)
-	c.WithHttpTransport(e.srv.Transport())
+	c.WithHttpTransport(e.lk.Transport)
 	return c
 }
 
@@ -47,7 +45,7 @@ func TestDirectModeSeedInterop(t *testing.T) {
 	seedFile := filepath.Join(dir, "test_encry.dat")
 	must(t, os.WriteFile(seedFile, []byte(*resp.Response.CiphertextBlob), 0o644))
 
-	if cl := Classify(seedFile); cl.Action != "decrypt" || cl.Kind != "blob" {
+	if cl := Classify(seedFile, ""); cl.Action != "decrypt" || cl.Kind != "blob" {
 		t.Fatalf("the seed's file is classified %+v", cl)
 	}
 	out := filepath.Join(dir, "restored")

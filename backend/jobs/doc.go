@@ -14,13 +14,21 @@
 //     ≤ 10 minutes, ≤ 256 GiB, then a new key); every file still gets its own salt
 //     and therefore its own payload key. Decryption caches unwrapped data keys per job,
 //     keyed by the wrapped blob, so a batch that shares a key costs one KMS Decrypt.
+//   - The crypto suite ([Suite]) is AES-256-GCM or SM4-GCM (国密); "auto" follows the
+//     primary key's region, asked once per KMS with ListAlgorithms.
 //   - KMS calls are bounded (a semaphore shared by all jobs of a [Manager]) on top of
 //     the client's back-off on RequestLimitExceeded; files run a few at a time so
 //     small files do not wait on each other's round trips.
-//   - Output is written to "<final name>.partial" in the destination folder, fsynced
-//     and renamed; on failure or cancel the partial file is deleted and the input is
-//     never modified. Stale partial files left by a crash are removed by the next job
-//     that writes the same output (see docs/FILES.md for the exact rule).
+//   - Output is written to a partial file of its own in the destination folder
+//     (".NAME.<random>.kmsdesk-partial", locked with flock or LockFileEx while it is
+//     written, created only once there is output: after the data key was unwrapped),
+//     fsynced and renamed by that unique name; mode (less the umask) and mtime are
+//     then set through the open file. On failure or cancel the partial file is
+//     deleted and the input is never modified. Stale partial files left by a crash
+//     are removed by the next job writing into that folder, when their lock can be
+//     taken (see docs/FILES.md for the exact rule). Policy overwrite replaces, when
+//     decrypting, only the name a file's own name gives, never a dot-file, unless
+//     forced; links planted inside an output tree are not followed.
 //   - Progress (bytes, files, rate, ETA) is reported at most every 100 ms; a job is
 //     cancelled by id and stops within one 16 KiB chunk.
 //

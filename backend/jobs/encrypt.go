@@ -2,7 +2,7 @@ package jobs
 
 import (
 	"bytes"
-	"errors"
+	"context"
 	"io"
 	"io/fs"
 	"os"
@@ -21,42 +21,6 @@ func encryptedSize(p int64, h int64) int64 {
 	return h + s/envelope.ChunkSize*envelope.SealedChunkSize + s%envelope.ChunkSize + envelope.TagSize
 }
 
-// openInput opens a planned input again and checks it is still the regular file that
-// was planned (not replaced by a link or a special file meanwhile).
-func (j *job) openInput(it *item) (*os.File, fs.FileInfo, error) {
-	fi, err := os.Lstat(it.src)
-	if err != nil {
-		return nil, nil, statErr(err)
-	}
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		return nil, nil, newErr(CodeSymlink, "symbolic links are not followed", nil)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, nil, notRegular(fi)
-	}
-	f, err := os.Open(it.src)
-	if err != nil {
-		return nil, nil, statErr(err)
-	}
-	ofi, err := f.Stat()
-	if err != nil || !os.SameFile(fi, ofi) {
-		f.Close()
-		return nil, nil, newErr(CodeUnreadable, "the file was replaced while it was being opened", err)
-	}
-	return f, ofi, nil
-}
-
-// mkdirDest creates the output folder (mirrored folders included).
-func (j *job) mkdirDest(dir string) error {
-	if err := os.MkdirAll(dir, 0o777); err != nil {
-		if isDiskFull(err) {
-			return newErr(CodeDiskFull, "the destination disk is full", nil)
-		}
-		return newErr(CodeIOError, "create the output folder "+dir, err)
-	}
-	return nil
-}
-
 // encryptFile encrypts one file and returns the output path.
 func (j *job) encryptFile(it *item, fp *fileProgress) (string, error) {
 	src, fi, err := j.openInput(it)
@@ -67,9 +31,6 @@ func (j *job) encryptFile(it *item, fp *fileProgress) (string, error) {
 	size := fi.Size()
 	// An empty file cannot go through the Encrypt API (Plaintext is required).
 	direct := j.enc.Direct && size > 0 && size <= kms.MaxPlaintext
-	if err := j.mkdirDest(it.destDir); err != nil {
-		return "", err
-	}
 	base := filepath.Base(it.src)
 	name, pk, need := base+ExtEnvelope, partialEnvelope, encryptedSize(size, 1024)
 	if direct {
@@ -92,82 +53,56 @@ func (j *job) encryptFile(it *item, fp *fileProgress) (string, error) {
 	pf, err := func() (*partialFile, error) {
 		if direct {
 			var blob string
-			plain, blob, err = j.encryptBlob(src, size)
+			plain, blob, err = j.encryptBlob(it.ctx, src, size)
 			if err != nil {
 				return nil, err
 			}
-			pf, err := j.create(t, 0)
+			pf, err := j.create(it, t, 0)
 			if err != nil {
 				return nil, err
 			}
 			if _, err := io.WriteString(pf, blob); err != nil {
 				pf.abort()
-				return nil, classifyErr(j.ctx, err, true)
+				return nil, classifyErr(it.ctx, err, true)
 			}
 			fp.update(int64(len(plain)))
 			return pf, nil
 		}
-		dk, release, err := j.keys.acquire(j.ctx, size)
+		dk, suite, release, err := j.keys.acquire(it.ctx, size)
 		if err != nil {
-			return nil, classifyErr(j.ctx, err, false)
+			return nil, classifyErr(it.ctx, err, false)
 		}
 		defer release()
-		pf, err := j.create(t, need)
+		pf, err := j.create(it, t, need)
 		if err != nil {
 			return nil, err
 		}
 		meta := &envelope.Metadata{Name: storableName(base), Size: size, ModTime: fi.ModTime(), Mode: fi.Mode()}
-		_, err = envelope.Encrypt(j.ctx, pf, inputReader{src}, dk, envelope.EncryptOptions{
-			Metadata: meta, Creator: j.m.opts.Creator, Workers: j.m.opts.Workers, Progress: fp.update,
+		_, err = envelope.Encrypt(it.ctx, pf, inputReader{src}, dk, envelope.EncryptOptions{
+			Suite: suite, Metadata: meta, Creator: j.m.opts.Creator, Workers: j.m.opts.Workers, Progress: fp.update,
 		})
 		if err != nil {
 			pf.abort()
-			return nil, classifyErr(j.ctx, err, !isInputErr(err))
+			return nil, classifyErr(it.ctx, err, !isInputErr(err))
 		}
 		return pf, nil
 	}()
 	if err != nil {
 		return "", err
 	}
-	// The output keeps the original's permissions (without execute bits) and gets
-	// the current time: it is a new file; the original time travels inside.
-	if err := pf.commit(fi.Mode().Perm()&0o666, time.Time{}); err != nil {
-		return "", commitErr(j, err, t)
+	// The output keeps the original's permissions (without execute bits, less the
+	// umask) and gets the current time: it is a new file; the original time travels
+	// inside.
+	if err := pf.commit(newFileMode(fi.Mode().Perm()&0o666), time.Time{}); err != nil {
+		return "", commitErr(it.ctx, err, t)
 	}
 	if !j.enc.RemoveOriginals {
 		return t.final, nil
 	}
+	// Windows does not delete a file that is open (Go opens files without
+	// FILE_SHARE_DELETE): the input is closed before the original is removed.
+	src.Close()
 	return t.final, j.removeOriginal(it, fi, t.final, plain, direct)
-}
-
-// inputReader marks read errors of an input, so they map to File.Unreadable and
-// everything else the engine reports to File.IOError.
-type inputReader struct{ r io.Reader }
-
-func (r inputReader) Read(p []byte) (int, error) {
-	n, err := r.r.Read(p)
-	if err != nil && err != io.EOF {
-		err = &inputError{err}
-	}
-	return n, err
-}
-
-type inputError struct{ err error }
-
-func (e *inputError) Error() string { return e.err.Error() }
-func (e *inputError) Unwrap() error { return e.err }
-
-func isInputErr(err error) bool {
-	var ie *inputError
-	return errors.As(err, &ie)
-}
-
-// commitErr maps a failed commit.
-func commitErr(j *job, err error, t *target) error {
-	if errors.Is(err, fs.ErrExist) {
-		return newErr(CodeExists, filepath.Base(t.final)+" appeared while the output was written; nothing was replaced", nil)
-	}
-	return classifyErr(j.ctx, err, true)
 }
 
 // storableName is base if the metadata record can hold it, else "" (decryption then
@@ -186,20 +121,20 @@ func storableName(base string) string {
 
 // encryptBlob reads a small file and encrypts it with the KMS Encrypt API (direct
 // mode, the seed's flow). It returns the plaintext (the caller zeroes it) and the blob.
-func (j *job) encryptBlob(src io.Reader, size int64) ([]byte, string, error) {
+func (j *job) encryptBlob(ctx context.Context, src io.Reader, size int64) ([]byte, string, error) {
 	plain, err := io.ReadAll(io.LimitReader(src, kms.MaxPlaintext+1))
 	if err != nil {
 		clear(plain)
-		return nil, "", classifyErr(j.ctx, err, false)
+		return nil, "", classifyErr(ctx, err, false)
 	}
 	if int64(len(plain)) != size {
 		clear(plain)
 		return nil, "", envelope.ErrInputChanged
 	}
-	blob, _, err := j.wrapper.EncryptBlob(j.ctx, j.enc.KeyID, plain, j.enc.EncryptionContext)
+	blob, _, err := j.wrapper.EncryptBlob(ctx, j.enc.KeyID, plain, j.enc.EncryptionContext)
 	if err != nil {
 		clear(plain)
-		return nil, "", classifyErr(j.ctx, err, false)
+		return nil, "", classifyErr(ctx, err, false)
 	}
 	return plain, blob, nil
 }
@@ -214,27 +149,27 @@ func (j *job) removeOriginal(it *item, fi fs.FileInfo, output string, plain []by
 	verr := func() error {
 		f, err := os.Open(output)
 		if err != nil {
-			return classifyErr(j.ctx, err, false)
+			return classifyErr(it.ctx, err, false)
 		}
 		defer f.Close()
 		if direct {
 			b, err := io.ReadAll(io.LimitReader(f, MaxBlobFile+1))
 			if err != nil {
-				return classifyErr(j.ctx, err, false)
+				return classifyErr(it.ctx, err, false)
 			}
-			got, _, err := j.wrapper.DecryptBlob(j.ctx, strings.TrimSpace(string(b)), j.enc.EncryptionContext)
+			got, _, err := j.wrapper.DecryptBlob(it.ctx, strings.TrimSpace(string(b)), j.enc.EncryptionContext)
 			defer clear(got)
 			if err != nil {
-				return classifyErr(j.ctx, err, false)
+				return classifyErr(it.ctx, err, false)
 			}
 			if !bytes.Equal(got, plain) {
 				return envelope.ErrAuthenticationFailed
 			}
 			return nil
 		}
-		res, err := envelope.Verify(j.ctx, f, envelope.DecryptOptions{Unwrapper: j.wrapper, Workers: j.m.opts.Workers})
+		res, err := envelope.Verify(it.ctx, f, envelope.DecryptOptions{Unwrapper: j.wrapper, Workers: j.m.opts.Workers})
 		if err != nil {
-			return classifyErr(j.ctx, err, false)
+			return classifyErr(it.ctx, err, false)
 		}
 		if res.PlaintextSize != fi.Size() {
 			return envelope.ErrAuthenticationFailed
@@ -248,7 +183,7 @@ func (j *job) removeOriginal(it *item, fi fs.FileInfo, output string, plain []by
 		_ = os.Remove(output)
 		syncDir(filepath.Dir(output))
 		code, msg := describe(verr)
-		return &Error{Code: code, Message: "verification of the encrypted file failed, so it was deleted and the original kept: " + msg, Err: verr}
+		return newErr(code, "verification of the encrypted file failed, so it was deleted and the original kept: "+msg, verr)
 	}
 	now, err := os.Lstat(it.src)
 	if err != nil || !os.SameFile(now, fi) || now.Size() != fi.Size() || !now.ModTime().Equal(fi.ModTime()) {

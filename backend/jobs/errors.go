@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/kmsdesk/kmsdesk/backend/envelope"
+	"github.com/kmsdesk/kmsdesk/backend/errcode"
 	"github.com/kmsdesk/kmsdesk/backend/kms"
 )
 
@@ -31,6 +33,9 @@ const (
 	CodeOutputIsInput = "File.OutputIsInput"
 	// CodeExists: the output exists and the overwrite policy is "skip".
 	CodeExists = "File.Exists"
+	// CodeWouldReplace: policy overwrite would replace a dot-file, or a file whose
+	// name does not come from the encrypted file's own name, and Force is not set.
+	CodeWouldReplace = "File.WouldReplace"
 	// CodeIOError: writing the output failed.
 	CodeIOError = "File.IOError"
 	// CodeNotEncrypted: a file to decrypt is neither a .kmsenc file nor a CiphertextBlob file.
@@ -43,38 +48,52 @@ const (
 	CodeIsFolder = "File.IsFolder"
 	// CodeAlreadyEncrypted: a file inside a folder to encrypt is already encrypted.
 	CodeAlreadyEncrypted = "File.AlreadyEncrypted"
+	// CodeNamedEncrypted: a file to encrypt is named .kmsenc but is not an encrypted
+	// file (EncryptSpec.Force encrypts it all the same).
+	CodeNamedEncrypted = "File.NamedEncrypted"
 	// CodeChanged: the original changed after it was encrypted, so it was not removed.
 	CodeChanged = "File.Changed"
+	// CodePermissionDenied: the output could not be written because the user may not
+	// write in its folder (FileResult.Subject names the folder).
+	CodePermissionDenied = "File.PermissionDenied"
+	// CodeUpToDate: a file to encrypt was skipped because an encrypted copy of it that
+	// is up to date is already where the output would go (EncryptSpec.SkipCurrent;
+	// FileResult.Subject names the copy).
+	CodeUpToDate = "File.UpToDate"
 )
 
-// Error is a job or file error with a stable code and a human message. Messages name
+// Job and file errors are *errcode.Error values with the codes above. Messages name
 // files but never contain key material or file contents.
-type Error struct {
-	Code    string
-	Message string
-	Err     error
+
+func newErr(code, msg string, cause error) *errcode.Error {
+	return errcode.Wrap(code, msg, cause)
 }
 
-// Error implements error.
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return e.Message + ": " + e.Err.Error()
+// subjectError names the file or folder an error is about, when that is not the file
+// the result is for (the output folder that cannot be written, the encrypted copy that
+// made a file skip): FileResult.Subject.
+type subjectError struct {
+	subject string
+	err     error
+}
+
+func (e *subjectError) Error() string { return e.err.Error() }
+func (e *subjectError) Unwrap() error { return e.err }
+
+// about marks err as being about path.
+func about(path string, err error) error { return &subjectError{subject: path, err: err} }
+
+// subjectOf returns the path err is about, or "".
+func subjectOf(err error) string {
+	var se *subjectError
+	if errors.As(err, &se) {
+		return se.subject
 	}
-	return e.Message
-}
-
-// ErrorCode returns the stable code.
-func (e *Error) ErrorCode() string { return e.Code }
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
-
-func newErr(code, msg string, cause error) *Error {
-	return &Error{Code: code, Message: msg, Err: cause}
+	return ""
 }
 
 // errCancelled is the error of a cancelled file.
-var errCancelled = &Error{Code: CodeCancelled, Message: "cancelled"}
+var errCancelled = errcode.New(CodeCancelled, "cancelled")
 
 // envelopeMessages are the human messages of envelope codes (the UI translates codes;
 // these are for kmsctl and logs). AuthenticationFailed is one opaque message.
@@ -92,40 +111,32 @@ var envelopeMessages = map[string]string{
 }
 
 // codeOf returns the first stable code in err's chain, or "".
-func codeOf(err error) string {
-	var c interface{ ErrorCode() string }
-	if errors.As(err, &c) {
-		return c.ErrorCode()
-	}
-	return ""
-}
+func codeOf(err error) string { return errcode.Code(err) }
 
-// describe turns a file error into (code, message) for a FileResult.
+// describe turns a file error into (code, message) for a FileResult: the message of
+// the coded error with the OS reason of its cause (KMS errors prefixed "KMS: "), or
+// the fixed message of an envelope code.
 func describe(err error) (code, msg string) {
 	if err == nil {
 		return "", ""
 	}
 	code = codeOf(err)
-	var je *Error
-	var ke *kms.Error
+	e := errcode.As(err)
 	switch {
-	case errors.As(err, &je) && je.Code == code:
-		msg = je.Message
-		if je.Err != nil && code != CodeCancelled {
-			msg += ": " + rootCause(je.Err)
-		}
-	case errors.As(err, &ke) && ke.Code == code:
-		msg = ke.Message
+	case e != nil && e.Code == code && !strings.HasPrefix(e.Message, "envelope: "):
+		msg = e.Message
 		if msg == "" {
-			msg = ke.Code
+			msg = e.Code
 		}
-		msg = "KMS: " + msg
+		if strings.HasPrefix(e.Op, "kms ") {
+			msg = "KMS: " + msg
+		} else if e.Err != nil && code != CodeCancelled {
+			msg += ": " + rootCause(e.Err)
+		}
+	case envelopeMessages[code] != "":
+		msg = envelopeMessages[code]
 	default:
-		if m, ok := envelopeMessages[code]; ok {
-			msg = m
-		} else {
-			msg = err.Error()
-		}
+		msg = err.Error()
 	}
 	if code == "" {
 		code = CodeIOError

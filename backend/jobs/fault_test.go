@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,9 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
-	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,7 +16,7 @@ import (
 
 	"github.com/kmsdesk/kmsdesk/backend/envelope"
 	"github.com/kmsdesk/kmsdesk/backend/kms"
-	"github.com/kmsdesk/kmsdesk/backend/localkms"
+	"github.com/kmsdesk/kmsdesk/backend/localkms/localkmstest"
 )
 
 // faultChildEnv carries the configuration of the child process of TestCrashSafety.
@@ -38,12 +35,13 @@ func (childSink) File(FileResult)    {}
 func (childSink) Conflict(Conflict)  {}
 func (s childSink) Done(sum Summary) { s.done <- sum }
 func (c faultConfig) source() ClientSource {
-	return func(_ context.Context, region string) (*kms.Client, error) {
+	return func(_ context.Context, region string) (KMS, error) {
 		if region == "" {
 			region = "ap-guangzhou"
 		}
-		return kms.New(kms.Config{Region: region, Endpoint: c.Endpoint,
+		client, err := kms.New(kms.Config{Region: region, Endpoint: c.Endpoint,
 			Credentials: kms.StaticCredentials(kms.Credentials{SecretID: c.SecretID, SecretKey: c.SecretKey})})
+		return KMS{Client: client}, err
 	}
 }
 
@@ -76,19 +74,8 @@ func TestCrashSafety(t *testing.T) {
 	if os.Getenv(faultChildEnv) != "" {
 		t.Skip("in the child")
 	}
-	srv, err := localkms.Open(localkms.Options{DataDir: t.TempDir(), MasterKey: localkms.MasterKeyFile})
-	must(t, err)
-	defer srv.Close()
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	id, secret, err := srv.EmbeddedCredential()
-	must(t, err)
-	cfg := faultConfig{Endpoint: hs.URL, SecretID: id, SecretKey: secret}
-	admin, err := cfg.source()(context.Background(), "")
-	must(t, err)
-	k, err := admin.CreateKey(context.Background(), kms.CreateKeyInput{Alias: "crash"})
-	must(t, err)
-	cfg.KeyID = k.KeyID
+	lk := localkmstest.Start(t, localkmstest.Loopback(), localkmstest.Keys("crash"))
+	cfg := faultConfig{Endpoint: lk.URL, SecretID: lk.SecretID, SecretKey: lk.SecretKey, KeyID: lk.KeyID("crash")}
 
 	dir := t.TempDir()
 	cfg.In, cfg.Out = filepath.Join(dir, "in"), filepath.Join(dir, "out")
@@ -107,20 +94,7 @@ func TestCrashSafety(t *testing.T) {
 		c := cfg
 		c.Policy = policy
 		raw, _ := json.Marshal(c)
-		cmd := exec.Command(os.Args[0], "-test.run=^TestFaultChild$", "-test.count=1")
-		// The race detector sleeps 1 s at exit by default; the kill points must fall
-		// within the job, not in that sleep.
-		cmd.Env = append(os.Environ(), faultChildEnv+"="+string(raw), "GORACE=atexit_sleep_ms=0 "+os.Getenv("GORACE"))
-		stdout, err := cmd.StdoutPipe()
-		must(t, err)
-		cmd.Stderr = os.Stderr
-		must(t, cmd.Start())
-		sc := bufio.NewScanner(stdout)
-		if !sc.Scan() || sc.Text() != "READY" {
-			cmd.Process.Kill()
-			cmd.Wait()
-			t.Fatalf("child did not start: %q", sc.Text())
-		}
+		cmd, sc := startChild(t, "TestFaultChild", []string{faultChildEnv + "=" + string(raw)}, nil, "READY")
 		start := time.Now()
 		lines := make(chan string, 4)
 		go func() {
@@ -164,7 +138,7 @@ func TestCrashSafety(t *testing.T) {
 			}
 			rel, _ := filepath.Rel(cfg.Out, p)
 			switch {
-			case strings.HasSuffix(p, ExtEnvelope+ExtPartial):
+			case isPartialName(d.Name()): // ".NAME.kmsenc.<random>.kmsdesk-partial"
 				left++
 				return nil
 			case !strings.HasSuffix(p, ExtEnvelope):

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -11,6 +12,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -18,15 +20,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kmsdesk/kmsdesk/backend/envelope"
 	"github.com/kmsdesk/kmsdesk/backend/kms"
-	"github.com/kmsdesk/kmsdesk/backend/localkms"
+	"github.com/kmsdesk/kmsdesk/backend/localkms/localkmstest"
 )
 
 // testTime is an mtime with nanoseconds that tests restore.
 var testTime = time.Date(2020, 1, 2, 3, 4, 5, 6789, time.UTC)
-
-// localEndpoint is the host the SDK signs for when it talks to the in-process local KMS.
-const localEndpoint = "http://kms.localkms.internal"
 
 // counter is an http.RoundTripper around the local KMS that counts requests per
 // action (the X-TC-Action header the SDK sends).
@@ -60,6 +60,10 @@ func (c *counter) total() int {
 	return t
 }
 
+// batchCalls is total without ListAlgorithms, which an encrypt job with the auto suite
+// sends once per KMS and Manager (the region's standard is remembered), not per batch.
+func (c *counter) batchCalls() int { return c.total() - c.calls("ListAlgorithms") }
+
 func (c *counter) reset() {
 	c.mu.Lock()
 	c.n = map[string]int{}
@@ -74,6 +78,8 @@ type recorder struct {
 	conflicts chan Conflict
 	done      map[string]chan Summary
 	onFile    func(FileResult)
+	// onProgress, when set, sees every progress report as it is made.
+	onProgress func(Progress)
 }
 
 func newRecorder() *recorder {
@@ -91,19 +97,16 @@ func (r *recorder) doneChan(id string) chan Summary {
 	return c
 }
 
-func (r *recorder) Progress(p Progress) {
-	r.mu.Lock()
-	r.progress = append(r.progress, p)
-	r.mu.Unlock()
-}
+func (r *recorder) Progress(p Progress) { record(&r.mu, &r.progress, p, r.onProgress) }
+func (r *recorder) File(f FileResult)   { record(&r.mu, &r.files, f, r.onFile) }
 
-func (r *recorder) File(f FileResult) {
-	r.mu.Lock()
-	r.files = append(r.files, f)
-	cb := r.onFile
-	r.mu.Unlock()
+// record appends v to list under mu, then shows it to cb (when set) outside the lock.
+func record[T any](mu *sync.Mutex, list *[]T, v T, cb func(T)) {
+	mu.Lock()
+	*list = append(*list, v)
+	mu.Unlock()
 	if cb != nil {
-		cb(f)
+		cb(v)
 	}
 }
 
@@ -138,8 +141,11 @@ func (r *recorder) progressOf(id string) []Progress {
 
 // env is a local KMS with one key and a Manager on it.
 type env struct {
-	t      testing.TB
-	srv    *localkms.Server
+	t  testing.TB
+	lk *localkmstest.KMS
+	// local, when set, makes the source this computer's local KMS with that instance
+	// id: new slots are local-KMS slots.
+	local  string
 	count  *counter
 	admin  *kms.Client
 	keyID  string
@@ -152,40 +158,45 @@ type env struct {
 // transport, creates a key and returns a Manager with a recording sink.
 func newEnv(t testing.TB, tweak ...func(*Options)) *env {
 	t.Helper()
-	srv, err := localkms.Open(localkms.Options{DataDir: t.TempDir(), MasterKey: localkms.MasterKeyFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	id, key, err := srv.EmbeddedCredential()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cnt := &counter{next: srv.Transport(), n: map[string]int{}}
+	return newEnvOn(t, nil, tweak...)
+}
+
+// newEnvOn is newEnv on a local KMS started with kmsOpts as well.
+func newEnvOn(t testing.TB, kmsOpts []localkmstest.Option, tweak ...func(*Options)) *env {
+	t.Helper()
+	lk := localkmstest.Start(t, append([]localkmstest.Option{localkmstest.Keys("files")}, kmsOpts...)...)
+	cnt := &counter{next: lk.Transport, n: map[string]int{}}
 	clients := map[string]*kms.Client{}
 	var mu sync.Mutex
-	source := func(_ context.Context, region string) (*kms.Client, error) {
+	e := &env{t: t, lk: lk, count: cnt}
+	// The source answers like backend/service's: a route is a region, or the region
+	// of a local-KMS slot, which only the local KMS named e.local (if any) opens.
+	source := func(_ context.Context, route string) (KMS, error) {
+		inst, region, local := envelope.SplitLocalRegion(route)
+		if !local {
+			region = route
+		}
 		if region == "" {
 			region = "ap-guangzhou"
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if c := clients[region]; c != nil {
-			return c, nil
+		if local && inst != e.local {
+			return KMS{}, newErr("LocalKMS.OtherComputer", "made with the local KMS of another computer ("+inst+")", nil)
 		}
-		c, err := kms.New(kms.Config{Region: region, Endpoint: localEndpoint, Transport: cnt, Language: "en-US",
-			Credentials: kms.StaticCredentials(kms.Credentials{SecretID: id, SecretKey: key})})
-		if err != nil {
-			return nil, err
+		c := clients[region]
+		if c == nil {
+			var err error
+			c, err = kms.New(kms.Config{Region: region, Endpoint: lk.URL, Transport: cnt, Language: "en-US",
+				Credentials: kms.StaticCredentials(kms.Credentials{SecretID: lk.SecretID, SecretKey: lk.SecretKey})})
+			if err != nil {
+				return KMS{}, err
+			}
+			clients[region] = c
 		}
-		clients[region] = c
-		return c, nil
+		return KMS{Client: c, LocalInstance: e.local}, nil
 	}
 	admin, err := source(context.Background(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := admin.CreateKey(context.Background(), kms.CreateKeyInput{Alias: "files"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +214,8 @@ func newEnv(t testing.TB, tweak ...func(*Options)) *env {
 		}
 	})
 	cnt.reset()
-	return &env{t: t, srv: srv, count: cnt, admin: admin, keyID: k.KeyID, m: m, rec: rec, source: source}
+	e.admin, e.keyID, e.m, e.rec, e.source = admin.Client, lk.KeyID("files"), m, rec, source
+	return e
 }
 
 // newKey creates another key.
@@ -321,6 +333,28 @@ func snapshot(t testing.TB, root string) map[string]fileState {
 	return out
 }
 
+// plainFile writes a file of n bytes (content seeded by its name) into a new folder and
+// returns the folder and the file's path.
+func plainFile(t testing.TB, name string, n int) (dir, src string) {
+	t.Helper()
+	dir = t.TempDir()
+	src = filepath.Join(dir, name)
+	writeFile(t, src, content(name, n), 0o644, time.Time{})
+	return dir, src
+}
+
+// plainFiles writes one file of n bytes (content seeded by its name) per name into dir
+// and returns their paths, in order.
+func plainFiles(t testing.TB, dir string, n int, names ...string) []string {
+	t.Helper()
+	paths := make([]string, len(names))
+	for i, name := range names {
+		paths[i] = filepath.Join(dir, name)
+		writeFile(t, paths[i], content(name, n), 0o644, time.Time{})
+	}
+	return paths
+}
+
 // names lists the regular files under root, sorted.
 func names(t testing.TB, root string) []string {
 	t.Helper()
@@ -330,6 +364,14 @@ func names(t testing.TB, root string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// leftNothing fails the test when what (a failed or cancelled run) left files under dir.
+func leftNothing(t testing.TB, dir, what string) {
+	t.Helper()
+	if n := names(t, dir); len(n) != 0 {
+		t.Fatalf("%s: %v", what, n)
+	}
 }
 
 // partials lists files ending in .partial under root.
@@ -407,3 +449,26 @@ func (f *failWriter) Write(p []byte) (int, error) {
 }
 
 func fmtSize(n int) string { return fmt.Sprintf("%d", n) }
+
+// startChild runs this test binary again as a helper process that runs test, with env
+// added and stdin (nil: none), and waits for its first line on stdout, which must be
+// ready. It returns the process and the rest of its stdout.
+func startChild(t *testing.T, test string, env []string, stdin *os.File, ready string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
+	// The race detector sleeps 1 s at exit by default; a child's end (or the points
+	// where it is killed) must not wait for that.
+	cmd.Env = append(append(os.Environ(), env...), "GORACE=atexit_sleep_ms=0 "+os.Getenv("GORACE"))
+	cmd.Stdin = stdin
+	stdout, err := cmd.StdoutPipe()
+	must(t, err)
+	cmd.Stderr = os.Stderr
+	must(t, cmd.Start())
+	sc := bufio.NewScanner(stdout)
+	if !sc.Scan() || sc.Text() != ready {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		t.Fatalf("%s did not start: %q", test, sc.Text())
+	}
+	return cmd, sc
+}

@@ -18,10 +18,40 @@ type keyBatch struct {
 	ec      string
 	limits  BatchLimits
 
-	mu     sync.Mutex
-	cur    *batchKey
-	err    error // a non-transient failure, returned to every later file
-	region bool  // primary.Region was resolved
+	recovery []envelope.Recipient
+
+	// choice is the job's suite choice and suiteFor resolves it (Manager.suiteFor).
+	choice   Suite
+	suiteFor func(ctx context.Context, w *Wrapper, route string, choice Suite) (uint16, error)
+
+	mu       sync.Mutex
+	suite    uint16 // the resolved suite id, set with resolved
+	cur      *batchKey
+	err      error // a non-transient failure, returned to every later file
+	resolved bool  // the key references were completed (Wrapper.Resolve)
+}
+
+// resolve completes the primary and backup references and the suite once per job.
+func (b *keyBatch) resolve(ctx context.Context) error {
+	p, err := b.w.Resolve(ctx, b.primary)
+	if err != nil {
+		return err
+	}
+	if b.suite, err = b.suiteFor(ctx, b.w, p.Region, b.choice); err != nil {
+		return err
+	}
+	b.primary = p
+	for i, r := range b.backups {
+		if r.Region == "" {
+			// A backup key without a region lives where the primary does.
+			r.Region = p.Region
+		}
+		if b.backups[i], err = b.w.Resolve(ctx, r); err != nil {
+			return err
+		}
+	}
+	b.resolved = true
+	return nil
 }
 
 type batchKey struct {
@@ -33,12 +63,18 @@ type batchKey struct {
 	retired bool
 }
 
-// acquire returns the data key for a file of size bytes and a release function.
-// The KMS call (one GenerateDataKey plus one Encrypt per backup key) happens under the
-// lock: files that need a key wait for the one being made instead of making their own.
-func (b *keyBatch) acquire(ctx context.Context, size int64) (*envelope.DataKey, func(), error) {
+// acquire returns the data key for a file of size bytes, the suite id to encrypt it
+// with and a release function. The KMS call (one GenerateDataKey plus one Encrypt per
+// backup key) happens under the lock: files that need a key wait for the one being
+// made instead of making their own.
+func (b *keyBatch) acquire(ctx context.Context, size int64) (*envelope.DataKey, uint16, func(), error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	dk, release, err := b.acquireLocked(ctx, size)
+	return dk, b.suite, release, err
+}
+
+func (b *keyBatch) acquireLocked(ctx context.Context, size int64) (*envelope.DataKey, func(), error) {
 	if b.err != nil {
 		return nil, nil, b.err
 	}
@@ -52,22 +88,17 @@ func (b *keyBatch) acquire(ctx context.Context, size int64) (*envelope.DataKey, 
 			}
 			b.cur = nil
 		}
-		if !b.region {
-			// Store the region in the slot, so the file decrypts from a profile set
-			// to another region too.
-			r, err := b.w.DefaultRegion(ctx)
-			if err != nil {
+		if !b.resolved {
+			if err := b.resolve(ctx); err != nil {
 				return nil, nil, b.fail(ctx, err)
-			}
-			b.primary.Region, b.region = r, true
-			for i := range b.backups {
-				if b.backups[i].Region == "" {
-					b.backups[i].Region = r
-				}
 			}
 		}
 		dk, err := envelope.NewDataKey(ctx, b.w, b.primary, b.backups, b.ec)
 		if err != nil {
+			return nil, nil, b.fail(ctx, err)
+		}
+		if err := dk.AddRecovery(b.recovery...); err != nil {
+			dk.Destroy()
 			return nil, nil, b.fail(ctx, err)
 		}
 		k = &batchKey{dk: dk, born: time.Now()}

@@ -70,57 +70,95 @@ const (
 	StateCancelled = "cancelled"
 )
 
-// Progress is a throttled progress report of a running job.
+// Progress is a snapshot of a job: the throttled report of a running job, the final
+// report when it ends, and what Jobs lists. BytesPerSec and EtaSeconds are computed
+// here, once, for every front end.
 type Progress struct {
-	ID          string  `json:"id"`
-	Kind        Kind    `json:"kind"`
-	State       string  `json:"state"`
-	FilesDone   int     `json:"filesDone"`
-	FilesTotal  int     `json:"filesTotal"`
-	BytesDone   int64   `json:"bytesDone"`
-	BytesTotal  int64   `json:"bytesTotal"`
-	BytesPerSec float64 `json:"bytesPerSec"`
+	ID         string
+	Kind       Kind
+	State      string
+	FilesDone  int
+	FilesTotal int
+	BytesDone  int64
+	BytesTotal int64
+	// Done, Failed, Skipped and Cancelled count the finished files by outcome.
+	Done, Failed, Skipped, Cancelled int
+	// BytesPerSec is the rate over the last few seconds (the average over the whole
+	// job once it ended); 0 while unknown.
+	BytesPerSec float64
 	// EtaSeconds is the estimated time left, -1 when unknown (the first second).
-	EtaSeconds float64  `json:"etaSeconds"`
-	Current    *Current `json:"current"`
+	EtaSeconds float64
+	// Current is the file in progress (the oldest one when several run), or nil.
+	Current *Current
+	Started time.Time
+	// Seconds is how long the job has run (until its end, once it ended).
+	Seconds float64
 }
 
-// Current is the file in progress (the oldest one when several run).
+// Current is the file in progress.
 type Current struct {
-	Path       string `json:"path"`
-	BytesDone  int64  `json:"bytesDone"`
-	BytesTotal int64  `json:"bytesTotal"`
+	Path       string
+	BytesDone  int64
+	BytesTotal int64
 }
 
 // FileResult reports one file's outcome, once per file.
 type FileResult struct {
-	ID     string `json:"id"`
-	Path   string `json:"path"`
-	Output string `json:"output"`
+	ID     string
+	Path   string
+	Output string
 	// Status is done, failed, skipped or cancelled.
-	Status    string `json:"status"`
-	ErrorCode string `json:"errorCode"`
-	Message   string `json:"message"`
+	Status    string
+	ErrorCode string
+	Message   string
+	// Key is, for a file none of whose keys opened it, the first key tried (its slot
+	// without the wrapped key), so the UI can say which key and where it lives.
+	Key *envelope.Slot
+	// Recoverable reports, for such a file, that it has a recovery slot: an offline
+	// recovery key opens it.
+	Recoverable bool
+	// Subject is the file or folder the error is about when it is not this file: the
+	// output folder that could not be written (File.PermissionDenied), the
+	// encrypted copy that is up to date (File.UpToDate); "" otherwise.
+	Subject string
 }
 
 // Conflict asks what to do about an existing output (policy "ask").
 type Conflict struct {
-	ID     string `json:"id"`
-	Path   string `json:"path"`
-	Output string `json:"output"`
+	ID     string
+	Path   string
+	Output string
 }
 
 // Summary reports the end of a job, once.
 type Summary struct {
-	ID        string  `json:"id"`
-	Kind      Kind    `json:"kind"`
-	State     string  `json:"state"`
-	Done      int     `json:"done"`
-	Failed    int     `json:"failed"`
-	Skipped   int     `json:"skipped"`
-	Cancelled int     `json:"cancelled"`
-	Bytes     int64   `json:"bytes"`
-	Seconds   float64 `json:"seconds"`
+	ID        string
+	Kind      Kind
+	State     string
+	Done      int
+	Failed    int
+	Skipped   int
+	Cancelled int
+	// Bytes is the plaintext size of the files done.
+	Bytes   int64
+	Seconds float64
+	// BytesPerSec is Bytes over the job's run time (0 for an instant job).
+	BytesPerSec float64
+	// Final is the job's last progress report (also sent to Sink.Progress), so a
+	// front end that sees only the end has the whole picture.
+	Final Progress
+}
+
+// Report is everything known about one job.
+type Report struct {
+	Progress Progress
+	// Files are the outcomes so far: every file that failed, was skipped or was
+	// cancelled (up to 10,000) and the first 1,000 that succeeded, in order.
+	Files []FileResult
+	// Conflict is the question the job waits on, or nil.
+	Conflict *Conflict
+	// Summary is set once the job ended.
+	Summary *Summary
 }
 
 // Sink receives a job's reports. Methods are called from job goroutines (never two
@@ -185,8 +223,21 @@ type EncryptSpec struct {
 	// Direct encrypts files of at most 4096 bytes with the KMS Encrypt API into
 	// ".kmsblob" files holding only the CiphertextBlob (backup keys do not apply).
 	Direct bool
+	// Recovery are offline recovery keys: each gets a slot in every file (not in
+	// direct mode, which has no slots).
+	Recovery []envelope.Recipient
 	// Recursive allows folders among Paths.
 	Recursive bool
+	// Force encrypts files the user gave whose name ends in .kmsenc although they are
+	// not encrypted files (without it they fail with File.NamedEncrypted).
+	Force bool
+	// Suite is the crypto suite of the files: SuiteAuto ("", the primary key's
+	// region's standard), SuiteAES or SuiteSM4. Direct mode has no suite.
+	Suite Suite
+	// SkipCurrent skips (File.UpToDate) each file that already has an up-to-date
+	// encrypted copy where its output would go: NAME.kmsenc whose header promises
+	// the file's size and which is newer than the file. Only headers are read.
+	SkipCurrent bool
 }
 
 // DecryptSpec is a decryption request. Folders are always searched recursively for
@@ -198,6 +249,14 @@ type DecryptSpec struct {
 	// RequireContext lists encryption-context pairs a .kmsenc file must carry. For a
 	// CiphertextBlob file it is the encryption context sent to KMS Decrypt.
 	RequireContext map[string]string
+	// Identities are offline recovery keys: files with a matching recovery slot open
+	// with them first, without KMS.
+	Identities []envelope.Identity
+	// Force lets policy overwrite replace any existing file. Without it a decrypted
+	// file replaces only the name its own file name gives (report.pdf for
+	// report.pdf.kmsenc) and never a dot-file; other names fail with
+	// File.WouldReplace (policy ask asks about each of them).
+	Force bool
 }
 
 // VerifySpec is a verification request: a full authenticated decryption whose
@@ -205,31 +264,15 @@ type DecryptSpec struct {
 type VerifySpec struct {
 	Paths          []string
 	RequireContext map[string]string
+	Identities     []envelope.Identity
 }
 
 // Info describes a started job.
 type Info struct {
-	ID    string `json:"id"`
-	Kind  Kind   `json:"kind"`
-	Files int    `json:"files"`
-	Bytes int64  `json:"bytes"`
-}
-
-// Status is a snapshot of a job for listings.
-type Status struct {
-	ID         string    `json:"id"`
-	Kind       Kind      `json:"kind"`
-	State      string    `json:"state"`
-	FilesDone  int       `json:"filesDone"`
-	FilesTotal int       `json:"filesTotal"`
-	BytesDone  int64     `json:"bytesDone"`
-	BytesTotal int64     `json:"bytesTotal"`
-	Done       int       `json:"done"`
-	Failed     int       `json:"failed"`
-	Skipped    int       `json:"skipped"`
-	Cancelled  int       `json:"cancelled"`
-	Started    time.Time `json:"started"`
-	Seconds    float64   `json:"seconds"`
+	ID    string
+	Kind  Kind
+	Files int
+	Bytes int64
 }
 
 // hooks let tests observe and disturb a job at fixed points.
@@ -241,8 +284,28 @@ type hooks struct {
 	fileProgress func(src string, bytes int64)
 	// freeSpace replaces the free-space query.
 	freeSpace func(dir string) (int64, bool)
+	// openPartial runs after a partial file was created; an error it returns is
+	// taken as the error of creating it (the file is removed again).
+	openPartial func(path string) error
 	// wrapWriter wraps the writer of every output.
 	wrapWriter func(w io.Writer) io.Writer
+	// afterRename runs right after an output was renamed to its final name, before its
+	// mtime and mode are set.
+	afterRename func(final string)
+	// now replaces the clock of progress reports (rates, ETA, run time).
+	now func() time.Time
+	// ticks replaces the progress ticker (one report per tick, when something changed).
+	ticks <-chan time.Time
+	// ticked runs after each tick was handled.
+	ticked func()
+}
+
+// now is the manager's clock.
+func (m *Manager) now() time.Time {
+	if m.hooks.now != nil {
+		return m.hooks.now()
+	}
+	return time.Now()
 }
 
 // Manager runs jobs. It is safe for concurrent use.
@@ -256,6 +319,7 @@ type Manager struct {
 	jobs     map[string]*job
 	order    []string
 	claims   map[string]bool // final output paths being written by some job
+	suites   regionSuites    // the standard suite of each KMS (SuiteAuto)
 	wg       sync.WaitGroup
 	shutdown bool
 }
@@ -354,10 +418,18 @@ func (m *Manager) Encrypt(ctx context.Context, s EncryptSpec) (Info, error) {
 	if s.OutputDir, err = checkOutputDir(s.OutputDir); err != nil {
 		return Info{}, err
 	}
+	if s.Suite, err = checkSuite(s.Suite); err != nil {
+		return Info{}, err
+	}
+	if 1+len(s.BackupKeys)+len(s.Recovery) > envelope.MaxSlots && !s.Direct {
+		return Info{}, invalidReq(fmt.Sprintf("at most %d keys, backup and recovery keys included", envelope.MaxSlots))
+	}
 	j := m.newJob(ctx, KindEncrypt, s.Overwrite)
 	j.enc = &s
-	j.keys = &keyBatch{w: j.wrapper, primary: envelope.KeyRef{KeyID: s.KeyID}, backups: s.BackupKeys, ec: s.EncryptionContext, limits: m.opts.Batch}
-	return m.start(j, plan(KindEncrypt, s.Paths, s.OutputDir, s.Recursive))
+	j.outDir = s.OutputDir
+	j.keys = &keyBatch{w: j.wrapper, primary: envelope.KeyRef{KeyID: s.KeyID}, backups: s.BackupKeys, recovery: s.Recovery,
+		ec: s.EncryptionContext, limits: m.opts.Batch, choice: s.Suite, suiteFor: m.suiteFor}
+	return m.start(j, plan(KindEncrypt, s.Paths, planOptions{outputDir: s.OutputDir, recursive: s.Recursive, encryptNamedEncrypted: s.Force, skipCurrent: s.SkipCurrent}))
 }
 
 // Decrypt plans and starts a decryption job.
@@ -373,10 +445,12 @@ func (m *Manager) Decrypt(ctx context.Context, s DecryptSpec) (Info, error) {
 		return Info{}, err
 	}
 	j := m.newJob(ctx, KindDecrypt, s.Overwrite)
+	j.outDir, j.force = s.OutputDir, s.Force
+	j.wrapper.st.ids = s.Identities
 	if err := j.setContext(s.RequireContext); err != nil {
 		return Info{}, err
 	}
-	return m.start(j, plan(KindDecrypt, s.Paths, s.OutputDir, true))
+	return m.start(j, plan(KindDecrypt, s.Paths, planOptions{outputDir: s.OutputDir, recursive: true}))
 }
 
 // Verify plans and starts a verification job (nothing is written).
@@ -385,10 +459,11 @@ func (m *Manager) Verify(ctx context.Context, s VerifySpec) (Info, error) {
 		return Info{}, err
 	}
 	j := m.newJob(ctx, KindVerify, PolicySkip)
+	j.wrapper.st.ids = s.Identities
 	if err := j.setContext(s.RequireContext); err != nil {
 		return Info{}, err
 	}
-	return m.start(j, plan(KindVerify, s.Paths, "", true))
+	return m.start(j, plan(KindVerify, s.Paths, planOptions{recursive: true}))
 }
 
 // newID returns a random job id.
@@ -406,7 +481,7 @@ func (m *Manager) newJob(ctx context.Context, kind Kind, policy Policy) *job {
 		kind:     kind,
 		ctx:      jctx,
 		cancel:   cancel,
-		started:  time.Now(),
+		started:  m.now(),
 		policy:   policy,
 		wrapper:  newWrapper(m.opts.KMS, m.limit),
 		produced: map[string]bool{},
@@ -491,6 +566,18 @@ func (m *Manager) Cancel(id string) error {
 	return nil
 }
 
+// CancelFile cancels one file of job id, the one whose input is path: if it is being
+// processed it stops within one chunk and leaves no output (StatusCancelled); if it
+// waits its turn it is not started. The job's other files go on. A file that finished
+// stays as it is; a path that is not a file of the job is refused (Job.InvalidRequest).
+func (m *Manager) CancelFile(id, path string) error {
+	j, err := m.find(id)
+	if err != nil {
+		return err
+	}
+	return j.cancelFile(cleanPath(path))
+}
+
 // CancelAll cancels every running job.
 func (m *Manager) CancelAll() {
 	m.mu.Lock()
@@ -542,28 +629,37 @@ func (m *Manager) ResolveConflict(id string, d Decision, applyToAll bool) error 
 }
 
 // Jobs returns the running and recently finished jobs, oldest first.
-func (m *Manager) Jobs() []Status {
+func (m *Manager) Jobs() []Progress {
 	m.mu.Lock()
 	js := make([]*job, 0, len(m.order))
 	for _, id := range m.order {
 		js = append(js, m.jobs[id])
 	}
 	m.mu.Unlock()
-	out := make([]Status, 0, len(js))
+	out := make([]Progress, 0, len(js))
 	for _, j := range js {
-		out = append(out, j.status())
+		out = append(out, j.prog.snapshot())
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].Started.Before(out[b].Started) })
 	return out
 }
 
 // Status returns one job's snapshot.
-func (m *Manager) Status(id string) (Status, error) {
+func (m *Manager) Status(id string) (Progress, error) {
 	j, err := m.find(id)
 	if err != nil {
-		return Status{}, err
+		return Progress{}, err
 	}
-	return j.status(), nil
+	return j.prog.snapshot(), nil
+}
+
+// Report returns everything known about job id.
+func (m *Manager) Report(id string) (Report, error) {
+	j, err := m.find(id)
+	if err != nil {
+		return Report{}, err
+	}
+	return j.report(), nil
 }
 
 // Running returns the number of jobs not finished yet.

@@ -1,7 +1,9 @@
 package jobs
 
 import (
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -17,8 +19,9 @@ const (
 	// ExtBlob is appended to the name of a file encrypted in direct mode: a text file
 	// holding only the KMS CiphertextBlob.
 	ExtBlob = ".kmsblob"
-	// ExtPartial is appended to an output's final name while it is being written.
-	ExtPartial = ".partial"
+	// ExtPartial ends the name of an output being written: ".NAME.<16 hex
+	// digits>.kmsdesk-partial" in the output's folder (see partialName).
+	ExtPartial = ".kmsdesk-partial"
 	// extDecrypted is appended when no better name for a decrypted file is known.
 	extDecrypted = ".decrypted"
 )
@@ -108,20 +111,88 @@ func fallbackName(cipherName, ext string) string {
 }
 
 // renamed returns the n-th alternative of name: "report (1).pdf", "archive.tar (2).gz",
-// ".bashrc (1)", "photo.jpg (1).kmsenc" (the encrypted extension is kept last).
+// ".bashrc (1)", "photo.jpg (1).kmsenc" (the encrypted extension is kept last). A
+// result longer than MaxNameBytes is shortened by cutting the stem on a UTF-8
+// boundary, keeping the extensions: "lo…ng (12).pdf".
 func renamed(name string, n int) string {
 	suffix := " (" + strconv.Itoa(n) + ")"
-	for _, ext := range []string{ExtEnvelope, ExtBlob} {
-		if stem, ok := trimExt(name, ext); ok {
-			return stem + suffix + name[len(stem):]
+	core, mid, ext := renameParts(name)
+	if over := len(name) + len(suffix) - MaxNameBytes; over > 0 {
+		switch c := cutUTF8(core, len(core)-over); {
+		case c != "":
+			core = c
+		case len(ext)+len(suffix) < MaxNameBytes:
+			// The inner extension is what is long: cut it too, keep the last one.
+			core, mid = cutUTF8(core+mid, MaxNameBytes-len(suffix)-len(ext)), ""
+		default:
+			core, mid, ext = cutUTF8(name, MaxNameBytes-len(suffix)), "", ""
 		}
 	}
-	ext := filepath.Ext(name)
-	stem := name[:len(name)-len(ext)]
-	if stem == "" || strings.TrimLeft(stem, ".") == "" { // ".bashrc"
-		return name + suffix
+	return core + mid + suffix + ext
+}
+
+// renameParts splits name into core+mid+ext, where renamed inserts its " (n)" between
+// mid and ext and shortens core when the result is too long: "photo" ".jpg"
+// ".kmsenc", "archive.tar" "" ".gz", ".bashrc" "" "".
+func renameParts(name string) (core, mid, ext string) {
+	for _, e := range []string{ExtEnvelope, ExtBlob} {
+		if stem, ok := trimExt(name, e); ok {
+			ie := filepath.Ext(stem)
+			if strings.TrimLeft(stem[:len(stem)-len(ie)], ".") == "" { // ".bashrc.kmsenc"
+				ie = ""
+			}
+			return stem[:len(stem)-len(ie)], ie, name[len(stem):]
+		}
 	}
-	return stem + suffix + ext
+	ext = filepath.Ext(name)
+	stem := name[:len(name)-len(ext)]
+	if strings.TrimLeft(stem, ".") == "" { // ".bashrc"
+		return name, "", ""
+	}
+	return stem, "", ext
+}
+
+// cutUTF8 returns the longest prefix of s of at most n bytes that ends on a rune
+// boundary ("" when n ≤ 0 or the first rune is longer).
+func cutUTF8(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// partialName returns a new, unique name for the partial file of an output named
+// final: ".<final>.<16 random hex digits>.kmsdesk-partial", with final cut (on a
+// UTF-8 boundary) so the whole stays within MaxNameBytes. The random part makes each
+// writer's partial file its own: a writer only ever renames or removes the partial
+// file it created, and two processes can never take each other's.
+func partialName(final string) string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	tag := "." + hex.EncodeToString(b[:]) + ExtPartial
+	return "." + cutUTF8(final, MaxNameBytes-1-len(tag)) + tag
+}
+
+// isPartialName reports whether name has the shape partialName gives: only such
+// files are ever removed as stale partial files.
+func isPartialName(name string) bool {
+	rest, ok := strings.CutSuffix(name, ExtPartial)
+	const tag = 1 + 16 // ".0123456789abcdef"
+	if !ok || len(rest) < 2+tag || rest[0] != '.' || rest[len(rest)-tag] != '.' {
+		return false
+	}
+	for _, c := range []byte(rest[len(rest)-16:]) {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // MaxBlobFile is the largest file considered as a CiphertextBlob file, in bytes. A

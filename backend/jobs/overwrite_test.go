@@ -106,13 +106,20 @@ func answer(t *testing.T, e *env, d Decision, all bool) Conflict {
 	return Conflict{}
 }
 
+// askJob starts encrypting conflictSetup's files with policy ask; it returns them, the
+// output folder and the job.
+func askJob(t *testing.T, e *env) (in []string, out string, info Info) {
+	in, out = conflictSetup(t)
+	info, err := e.m.Encrypt(t.Context(), EncryptSpec{KeyID: e.keyID, Paths: in, OutputDir: out, Overwrite: PolicyAsk})
+	must(t, err)
+	return in, out, info
+}
+
 func TestAskPolicy(t *testing.T) {
 	e := newEnv(t)
 
 	t.Run("skip then overwrite for all", func(t *testing.T) {
-		in, out := conflictSetup(t)
-		info, err := e.m.Encrypt(t.Context(), EncryptSpec{KeyID: e.keyID, Paths: in, OutputDir: out, Overwrite: PolicyAsk})
-		must(t, err)
+		in, out, info := askJob(t, e)
 		first := answer(t, e, DecisionSkip, false)
 		if first.Output != filepath.Join(out, filepath.Base(first.Path)+ExtEnvelope) {
 			t.Fatalf("conflict %+v", first)
@@ -145,9 +152,7 @@ func TestAskPolicy(t *testing.T) {
 	})
 
 	t.Run("rename for all", func(t *testing.T) {
-		in, out := conflictSetup(t)
-		info, err := e.m.Encrypt(t.Context(), EncryptSpec{KeyID: e.keyID, Paths: in, OutputDir: out, Overwrite: PolicyAsk})
-		must(t, err)
+		in, out, info := askJob(t, e)
 		answer(t, e, DecisionRename, true)
 		sum, res := e.wait(info, nil)
 		if sum.Done != 3 {
@@ -161,9 +166,7 @@ func TestAskPolicy(t *testing.T) {
 	})
 
 	t.Run("cancel", func(t *testing.T) {
-		in, out := conflictSetup(t)
-		info, err := e.m.Encrypt(t.Context(), EncryptSpec{KeyID: e.keyID, Paths: in, OutputDir: out, Overwrite: PolicyAsk})
-		must(t, err)
+		in, out, info := askJob(t, e)
 		answer(t, e, DecisionCancel, false)
 		sum, res := e.wait(info, nil)
 		if sum.State != StateCancelled || sum.Cancelled == 0 || sum.Done != 0 {

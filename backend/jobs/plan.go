@@ -1,7 +1,9 @@
 package jobs
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -31,6 +33,14 @@ type item struct {
 	// reported but not processed.
 	pre     error
 	preSkip bool
+
+	// ctx is the file's own context while it is processed (job.begin): it ends with
+	// the job's or when the user cancels the file. stop ends it; cancelled records a
+	// cancel that came before the file started. stop and cancelled are guarded by
+	// the job's mu.
+	ctx       context.Context
+	stop      context.CancelFunc
+	cancelled bool
 }
 
 // skipError marks a file as skipped (not failed) with a coded reason.
@@ -41,17 +51,28 @@ func (s *skipError) Unwrap() error { return s.err }
 
 // planner builds the item list of a job.
 type planner struct {
-	kind      Kind
+	kind Kind
+	planOptions
+	items []*item
+	seen  map[string]bool
+}
+
+// planOptions shape a plan.
+type planOptions struct {
 	outputDir string // absolute, or "" for next to the originals
-	recursive bool
-	items     []*item
-	seen      map[string]bool
+	recursive bool   // folders are allowed among the paths
+	// encryptNamedEncrypted lets an encryption take a file the user gave whose name
+	// ends in .kmsenc (see EncryptSpec.Force).
+	encryptNamedEncrypted bool
+	// skipCurrent skips files to encrypt that have an up-to-date encrypted copy
+	// where their output would go (see EncryptSpec.SkipCurrent).
+	skipCurrent bool
 }
 
 // plan walks paths and returns the job's items in order: each path in the order
 // given, folders in lexical order. Duplicate paths are listed once.
-func plan(kind Kind, paths []string, outputDir string, recursive bool) []*item {
-	p := &planner{kind: kind, outputDir: outputDir, recursive: recursive, seen: map[string]bool{}}
+func plan(kind Kind, paths []string, o planOptions) []*item {
+	p := &planner{kind: kind, planOptions: o, seen: map[string]bool{}}
 	for _, path := range paths {
 		p.add(path)
 	}
@@ -102,8 +123,9 @@ func (p *planner) dest(src, root string) string {
 	return filepath.Join(p.outputDir, rel)
 }
 
-// walk adds the files under root. Symlinks and special files inside are skipped with
-// a reason; unreadable folders fail.
+// walk adds the files under root. Symlinks inside are skipped with a reason by every
+// kind of job, special files by encryption (the other kinds take only encrypted
+// regular files); unreadable folders fail.
 func (p *planner) walk(root string) {
 	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -133,10 +155,12 @@ func (p *planner) walk(root string) {
 			return nil
 		}
 		switch {
+		case fi.Mode()&fs.ModeSymlink != 0:
+			// Every kind of job reports a link it did not follow: a link to an encrypted
+			// file left out of a decrypt or a re-wrap must not look like it was done.
+			p.skip(path, fi, newErr(CodeSymlink, "skipped: symbolic link (links are not followed)", nil))
 		case !fi.Mode().IsRegular() && p.kind != KindEncrypt:
 			// Decrypting a folder takes only its encrypted regular files.
-		case fi.Mode()&fs.ModeSymlink != 0:
-			p.skip(path, fi, newErr(CodeSymlink, "skipped: symbolic link (links are not followed)", nil))
 		case !fi.Mode().IsRegular():
 			p.skip(path, fi, notRegular(fi))
 		default:
@@ -151,11 +175,19 @@ func (p *planner) file(path string, fi fs.FileInfo, dest string, explicit bool) 
 	it := &item{src: path, destDir: dest, info: fi, kind: kindPlain}
 	if p.kind == KindEncrypt {
 		it.total = fi.Size()
-		if !explicit {
+		if explicit && hasExt(path, ExtEnvelope) && !p.encryptNamedEncrypted {
+			// fake.kmsenc (a renamed or empty file) would become fake.kmsenc.kmsenc.
+			it.pre = newErr(CodeNamedEncrypted, fmt.Sprintf("%s is named like an encrypted file but is not one; encrypting it would write %s%s (choose to encrypt it anyway, or rename it first)", filepath.Base(path), filepath.Base(path), ExtEnvelope), nil)
+		} else if !explicit {
 			// Inside a folder, files that are already encrypted are left alone, so
 			// encrypting a folder twice does not wrap the first run's outputs.
 			if k, _, _ := sniff(path, fi.Size()); k == kindEnvelope || k == kindBlob && hasExt(path, ExtBlob) {
 				it.pre, it.preSkip = newErr(CodeAlreadyEncrypted, "skipped: already encrypted", nil), true
+			}
+		}
+		if it.pre == nil && p.skipCurrent {
+			if c := upToDateCopy(path, fi, dest); c != "" {
+				it.pre, it.preSkip = about(c, newErr(CodeUpToDate, "skipped: "+filepath.Base(c)+" is an up-to-date encrypted copy", nil)), true
 			}
 		}
 		p.items = append(p.items, it)
@@ -174,6 +206,23 @@ func (p *planner) file(path string, fi fs.FileInfo, dest string, explicit bool) 
 	p.items = append(p.items, it)
 }
 
+// upToDateCopy returns the path of the encrypted copy of the file at path (as fi
+// describes it) in the folder dest, if that copy is up to date; else "". Up to date
+// means: NAME.kmsenc is a regular file whose header (read without any key) promises
+// exactly fi's size, and it was written after the original was last modified. It is
+// a claim, not a check of the copy's integrity: "Verify" does that.
+func upToDateCopy(path string, fi fs.FileInfo, dest string) string {
+	c := filepath.Join(dest, filepath.Base(path)+ExtEnvelope)
+	cfi, err := os.Lstat(c)
+	if err != nil || !cfi.Mode().IsRegular() || !cfi.ModTime().After(fi.ModTime()) {
+		return ""
+	}
+	if k, size, err := sniff(c, cfi.Size()); err != nil || k != kindEnvelope || size != fi.Size() {
+		return ""
+	}
+	return c
+}
+
 func (p *planner) fail(path string, fi fs.FileInfo, err error) {
 	p.items = append(p.items, &item{src: path, info: fi, pre: err})
 }
@@ -182,10 +231,11 @@ func (p *planner) skip(path string, fi fs.FileInfo, err error) {
 	p.items = append(p.items, &item{src: path, info: fi, pre: err, preSkip: true})
 }
 
-// ownPartial reports whether name is a partial output this package writes for
-// encrypted files (decrypted partials cannot be told apart from user files by name).
+// ownPartial reports whether name is a partial output this package writes
+// (partialName), or one an older version wrote for encrypted files
+// ("x.kmsenc.partial", "x.kmsblob.partial").
 func ownPartial(name string) bool {
-	return hasExt(name, ExtEnvelope+ExtPartial) || hasExt(name, ExtBlob+ExtPartial)
+	return isPartialName(name) || hasExt(name, ExtEnvelope+".partial") || hasExt(name, ExtBlob+".partial")
 }
 
 func hasExt(name, ext string) bool {
@@ -260,6 +310,20 @@ func sniff(path string, size int64) (itemKind, int64, error) {
 	return kindPlain, 0, nil
 }
 
+// Actions of a Classification.
+const (
+	ActionEncrypt = "encrypt"
+	ActionDecrypt = "decrypt"
+)
+
+// Kinds of a Classification (and of an Inspection: envelope or blob).
+const (
+	ItemFile     = "file"     // a file to encrypt
+	ItemFolder   = "folder"   // a folder
+	ItemEnvelope = "envelope" // a .kmsenc file
+	ItemBlob     = "blob"     // a small file holding only a KMS CiphertextBlob
+)
+
 // Classification describes one dropped path for the UI: what it is and which action
 // applies. Content decides, not the extension.
 type Classification struct {
@@ -276,13 +340,50 @@ type Classification struct {
 	Kind string
 	// ErrorCode is set when the path cannot be used (File.NotFound, …).
 	ErrorCode string
+	// EncryptAnyway: the path cannot be used as it is, but may be encrypted if the
+	// user says so (EncryptSpec.Force): a file named .kmsenc that is not one.
+	EncryptAnyway bool
+	// Forced: the user asked to encrypt this file named .kmsenc ("Encrypt with KMS
+	// Desk"), so it is to be encrypted (EncryptSpec.Force) although its name says it
+	// is encrypted; Kind tells whether it really is.
+	Forced bool
+
+	encrypted int // encrypted files under a folder
 }
 
-// Classify looks at a path: a .kmsenc file or a small file holding only a KMS
-// CiphertextBlob is to be decrypted, anything else encrypted. A folder is to be
-// decrypted when every regular file in it is encrypted (and there is at least one).
-func Classify(path string) Classification {
-	c := Classification{Path: path, Name: filepath.Base(path), Action: "encrypt", Kind: "file"}
+// Classify looks at a path. With no intent ("") content decides: a .kmsenc file or a
+// small file holding only a KMS CiphertextBlob is to be decrypted, anything else
+// encrypted, and a folder is to be decrypted when every regular file in it is encrypted
+// (and there is at least one). An intent is what the user explicitly asked for ("Encrypt
+// with KMS Desk" or "Decrypt with KMS Desk" in a file manager) and overrides the
+// content: ActionEncrypt encrypts every readable path, encrypted files included (their
+// Kind still says what they are); ActionDecrypt takes only what can be decrypted and
+// marks anything else Envelope.NotEnvelope (a folder without an encrypted file
+// File.NotEncrypted).
+func Classify(path, intent string) Classification {
+	c := classifyContent(path)
+	switch {
+	case intent == ActionEncrypt && (c.ErrorCode == "" || c.EncryptAnyway || c.Kind == ItemEnvelope && c.ErrorCode != CodeUnreadable):
+		// A damaged header matters only for decrypting.
+		c.Action, c.ErrorCode, c.EncryptAnyway = ActionEncrypt, "", false
+		c.Forced = !c.IsDir && hasExt(path, ExtEnvelope)
+	case intent == ActionDecrypt && c.ErrorCode == "" && c.Action == ActionEncrypt:
+		if c.IsDir {
+			if c.encrypted > 0 {
+				c.Action = ActionDecrypt // decrypting a folder takes only its encrypted files
+			} else {
+				c.ErrorCode = CodeNotEncrypted
+			}
+			break
+		}
+		c.ErrorCode, c.EncryptAnyway = envelope.CodeNotEnvelope, true
+	}
+	return c
+}
+
+// classifyContent classifies a path by its content alone.
+func classifyContent(path string) Classification {
+	c := Classification{Path: path, Name: filepath.Base(path), Action: ActionEncrypt, Kind: ItemFile}
 	fi, err := os.Lstat(path)
 	if err != nil {
 		c.ErrorCode = codeOf(statErr(err))
@@ -293,8 +394,7 @@ func Classify(path string) Classification {
 		c.ErrorCode = CodeSymlink
 		return c
 	case fi.IsDir():
-		c.IsDir, c.Kind = true, "folder"
-		encrypted := 0
+		c.IsDir, c.Kind = true, ItemFolder
 		_ = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !d.Type().IsRegular() || ownPartial(d.Name()) {
 				return nil
@@ -306,12 +406,12 @@ func Classify(path string) Classification {
 			c.Files++
 			c.Size += info.Size()
 			if k, _, _ := sniff(p, info.Size()); k != kindPlain {
-				encrypted++
+				c.encrypted++
 			}
 			return nil
 		})
-		if c.Files > 0 && encrypted == c.Files {
-			c.Action = "decrypt"
+		if c.Files > 0 && c.encrypted == c.Files {
+			c.Action = ActionDecrypt
 		}
 		return c
 	case !fi.Mode().IsRegular():
@@ -322,15 +422,20 @@ func Classify(path string) Classification {
 	k, _, err := sniff(path, fi.Size())
 	switch k {
 	case kindEnvelope:
-		c.Action, c.Kind = "decrypt", "envelope"
+		c.Action, c.Kind = ActionDecrypt, ItemEnvelope
 		if err != nil {
 			c.ErrorCode = codeOf(err)
 		}
 	case kindBlob:
-		c.Action, c.Kind = "decrypt", "blob"
+		c.Action, c.Kind = ActionDecrypt, ItemBlob
 	default:
-		if err != nil {
+		switch {
+		case err != nil:
 			c.ErrorCode = codeOf(err)
+		case hasExt(path, ExtEnvelope):
+			// Named like an encrypted file but not one (renamed, empty, damaged before
+			// the magic): nothing to decrypt, and encrypting it is the user's choice.
+			c.ErrorCode, c.EncryptAnyway = envelope.CodeNotEnvelope, true
 		}
 	}
 	return c
@@ -375,7 +480,7 @@ func Inspect(path string) (*Inspection, error) {
 		if herr != nil {
 			return nil, herr
 		}
-		in := &Inspection{Path: path, Kind: "envelope", Size: fi.Size(), Header: h, PlaintextSize: -1}
+		in := &Inspection{Path: path, Kind: ItemEnvelope, Size: fi.Size(), Header: h, PlaintextSize: -1}
 		if pt, perr := envelope.PlaintextSize(fi.Size(), h); perr == nil {
 			in.PlaintextSize = pt
 		} else {
@@ -385,7 +490,7 @@ func Inspect(path string) (*Inspection, error) {
 	case err != nil:
 		return nil, err
 	case k == kindBlob:
-		return &Inspection{Path: path, Kind: "blob", Size: fi.Size(), PlaintextSize: -1}, nil
+		return &Inspection{Path: path, Kind: ItemBlob, Size: fi.Size(), PlaintextSize: -1}, nil
 	}
 	return nil, newErr(CodeNotEncrypted, "not a .kmsenc file or a KMS ciphertext file", nil)
 }
@@ -406,13 +511,7 @@ func samePath(a, b string) bool {
 
 // sameFile reports whether two existing paths name the same file.
 func sameFile(a, b string) bool {
-	fa, err := os.Stat(a)
-	if err != nil {
-		return false
-	}
-	fb, err := os.Stat(b)
-	if err != nil {
-		return false
-	}
-	return os.SameFile(fa, fb)
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }

@@ -8,10 +8,9 @@ import (
 
 // fileProgress counts the bytes of one file in progress.
 type fileProgress struct {
-	it      *item
-	done    atomic.Int64
-	started time.Time
-	p       *progressState
+	it   *item
+	done atomic.Int64
+	p    *progressState
 }
 
 // update is the envelope Progress callback: n is the cumulative byte count.
@@ -53,7 +52,7 @@ func (p *progressState) touch() { p.changes.Add(1) }
 
 // start registers a file in progress.
 func (p *progressState) start(it *item) *fileProgress {
-	f := &fileProgress{it: it, started: time.Now(), p: p}
+	f := &fileProgress{it: it, p: p}
 	p.mu.Lock()
 	p.active = append(p.active, f)
 	p.mu.Unlock()
@@ -94,20 +93,46 @@ func (p *progressState) skipBytes(n int64) {
 // snapshot returns the current progress. It is monotonic: BytesDone never decreases.
 func (p *progressState) snapshot() Progress {
 	j := p.j
-	now := time.Now()
-	pr := Progress{ID: j.id, Kind: j.kind, State: j.currentState(), FilesDone: int(p.filesDone.Load()),
-		FilesTotal: j.filesTotal, BytesTotal: j.bytesTotal, EtaSeconds: -1}
+	state, done, failed, skipped, cancelled, finished := j.outcome()
+	now := j.m.now()
+	end := finished
+	if end.IsZero() {
+		end = now
+	}
+	pr := Progress{ID: j.id, Kind: j.kind, State: state, FilesDone: int(p.filesDone.Load()),
+		FilesTotal: j.filesTotal, BytesTotal: j.bytesTotal, EtaSeconds: -1,
+		Done: done, Failed: failed, Skipped: skipped, Cancelled: cancelled,
+		Started: j.started, Seconds: end.Sub(j.started).Seconds()}
 	processed := p.processed.Load()
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	done := min(p.bytesDone.Load(), j.bytesTotal)
-	done = max(done, p.lastBytes)
-	p.lastBytes = done
-	pr.BytesDone = done
+	bytesDone := min(p.bytesDone.Load(), j.bytesTotal)
+	bytesDone = max(bytesDone, p.lastBytes)
+	p.lastBytes = bytesDone
+	pr.BytesDone = bytesDone
 	if len(p.active) > 0 {
 		f := p.active[0]
 		pr.Current = &Current{Path: f.it.src, BytesDone: min(f.done.Load(), f.it.total), BytesTotal: f.it.total}
 	}
+	if !finished.IsZero() {
+		if pr.Seconds > 0 {
+			pr.BytesPerSec = float64(processed) / pr.Seconds
+		}
+		return pr
+	}
+	p.sampleLocked(now, processed)
+	if s := p.samples[0]; now.Sub(s.t) >= 200*time.Millisecond {
+		pr.BytesPerSec = float64(processed-s.n) / now.Sub(s.t).Seconds()
+	}
+	if !p.firstBytes.IsZero() && now.Sub(j.started) >= time.Second && pr.BytesPerSec > 0 {
+		pr.EtaSeconds = float64(j.bytesTotal-bytesDone) / pr.BytesPerSec
+	}
+	return pr
+}
+
+// sampleLocked records the processed byte count at now for the rate, keeping the
+// samples of the last rateWindow (and at least two).
+func (p *progressState) sampleLocked(now time.Time, processed int64) {
 	if processed > 0 && p.firstBytes.IsZero() {
 		p.firstBytes = now
 	}
@@ -115,48 +140,52 @@ func (p *progressState) snapshot() Progress {
 	for len(p.samples) > 2 && now.Sub(p.samples[0].t) > rateWindow {
 		p.samples = p.samples[1:]
 	}
-	if s := p.samples[0]; now.Sub(s.t) >= 200*time.Millisecond {
-		pr.BytesPerSec = float64(processed-s.n) / now.Sub(s.t).Seconds()
-	}
-	if !p.firstBytes.IsZero() && now.Sub(j.started) >= time.Second && pr.BytesPerSec > 0 {
-		pr.EtaSeconds = float64(j.bytesTotal-done) / pr.BytesPerSec
-	}
-	return pr
 }
 
-// loop emits a report at once, then at most every ProgressInterval while something
-// changed. The returned function stops it and emits the final report with state.
-func (p *progressState) loop() func(state string) {
+// loop emits a report at once, then at most one per tick (every ProgressInterval)
+// while something changed. The returned function stops it, emits the final report
+// and returns it.
+func (p *progressState) loop() func(state string) Progress {
 	stop := make(chan struct{})
 	stopped := make(chan struct{})
-	sink := p.j.m.opts.Sink
+	m := p.j.m
+	sink := m.opts.Sink
+	ticks := m.hooks.ticks
+	var ticker *time.Ticker
+	if ticks == nil {
+		ticker = time.NewTicker(m.opts.ProgressInterval)
+		ticks = ticker.C
+	}
 	go func() {
 		defer close(stopped)
-		t := time.NewTicker(p.j.m.opts.ProgressInterval)
-		defer t.Stop()
+		if ticker != nil {
+			defer ticker.Stop()
+		}
 		last := p.changes.Load()
 		sink.Progress(p.snapshot())
 		for {
 			select {
 			case <-stop:
 				return
-			case <-t.C:
+			case <-ticks:
 				if c := p.changes.Load(); c != last {
 					last = c
 					sink.Progress(p.snapshot())
 				} else {
 					p.mu.Lock()
-					p.samples = append(p.samples, sample{t: time.Now(), n: p.processed.Load()})
+					p.sampleLocked(m.now(), p.processed.Load())
 					p.mu.Unlock()
+				}
+				if h := m.hooks.ticked; h != nil {
+					h()
 				}
 			}
 		}
 	}()
-	return func(state string) {
+	return func(state string) Progress {
 		close(stop)
 		<-stopped
 		final := p.snapshot()
-		final.State = state
 		final.Current = nil
 		final.EtaSeconds = 0
 		if state != StateCancelled {
@@ -165,5 +194,6 @@ func (p *progressState) loop() func(state string) {
 			final.FilesDone, final.BytesDone = final.FilesTotal, final.BytesTotal
 		}
 		sink.Progress(final)
+		return final
 	}
 }

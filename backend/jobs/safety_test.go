@@ -1,10 +1,13 @@
 package jobs
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -39,21 +42,25 @@ func TestOutputIsInputRefused(t *testing.T) {
 	}
 
 	// The same through an output folder that is a symlink to the input's folder.
-	alias := filepath.Join(t.TempDir(), "alias")
-	must(t, os.Symlink(dir, alias))
-	_, res = e.decrypt(DecryptSpec{Paths: []string{doc}, OutputDir: alias, Overwrite: PolicyOverwrite})
-	expect(t, res, doc, StatusFailed, CodeOutputIsInput)
-	if !equalSnapshots(before, snapshot(t, dir)) {
-		t.Fatalf("the folder changed: %v", names(t, dir))
-	}
+	t.Run("symlinked output folder", func(t *testing.T) {
+		alias := filepath.Join(t.TempDir(), "alias")
+		symlinkOrSkip(t, dir, alias)
+		_, res := e.decrypt(DecryptSpec{Paths: []string{doc}, OutputDir: alias, Overwrite: PolicyOverwrite})
+		expect(t, res, doc, StatusFailed, CodeOutputIsInput)
+		if !equalSnapshots(before, snapshot(t, dir)) {
+			t.Fatalf("the folder changed: %v", names(t, dir))
+		}
+	})
 
 	// One input's output would replace another input of the same job.
 	other := filepath.Join(dir, "b.kmsenc")
 	writeFile(t, other, content("b", 100), 0o644, time.Time{}) // plaintext named like a ciphertext
-	ctOther := encryptOne(t, e, other)                         // b.kmsenc.kmsenc, restores "b.kmsenc"
+	_, res = e.encrypt(EncryptSpec{Paths: []string{other}, Force: true})
+	ctOther := expect(t, res, other, StatusDone, "").Output // b.kmsenc.kmsenc, restores "b.kmsenc"
 	x := filepath.Join(dir, "x.kmsenc")
 	must(t, os.Rename(ctOther, x))
-	realCT := encryptOne(t, e, filepath.Join(dir, "b.kmsenc"))
+	_, res = e.encrypt(EncryptSpec{Paths: []string{other}, Force: true})
+	realCT := expect(t, res, other, StatusDone, "").Output
 	must(t, os.Rename(realCT, filepath.Join(dir, "b.kmsenc"))) // now b.kmsenc is a real ciphertext
 	before = snapshot(t, dir)
 	_, res = e.decrypt(DecryptSpec{Paths: []string{x, filepath.Join(dir, "b.kmsenc")}, Overwrite: PolicyOverwrite, OutputDir: ""})
@@ -65,9 +72,7 @@ func TestOutputIsInputRefused(t *testing.T) {
 
 func TestTamperedFileFails(t *testing.T) {
 	e := newEnv(t)
-	dir := t.TempDir()
-	src := filepath.Join(dir, "big.bin")
-	writeFile(t, src, content("tamper", 1<<20), 0o644, time.Time{})
+	dir, src := plainFile(t, "big.bin", 1<<20)
 	ct := encryptOne(t, e, src)
 	good := readFile(t, ct)
 	out := filepath.Join(dir, "out")
@@ -96,9 +101,7 @@ func TestTamperedFileFails(t *testing.T) {
 			if r.Status != StatusFailed || r.Output != "" {
 				t.Fatalf("%+v", r)
 			}
-			if n := names(t, out); len(n) != 0 {
-				t.Fatalf("output left: %v", n)
-			}
+			leftNothing(t, out, "a failed file left")
 			if string(readFile(t, p)) != string(bad) {
 				t.Fatal("the input changed")
 			}
@@ -109,12 +112,7 @@ func TestTamperedFileFails(t *testing.T) {
 func TestDisabledKeyFailsEachFile(t *testing.T) {
 	e := newEnv(t)
 	dir := t.TempDir()
-	var in []string
-	for _, n := range []string{"a", "b", "c"} {
-		p := filepath.Join(dir, n)
-		writeFile(t, p, content(n, 5000), 0o644, time.Time{})
-		in = append(in, p)
-	}
+	in := plainFiles(t, dir, 5000, "a", "b", "c")
 	_, res := e.encrypt(EncryptSpec{Paths: in[:1]})
 	ct := res[in[0]].Output
 	must(t, e.admin.DisableKeys(t.Context(), e.keyID))
@@ -131,9 +129,7 @@ func TestDisabledKeyFailsEachFile(t *testing.T) {
 	}
 	_, res = e.decrypt(DecryptSpec{Paths: []string{ct}, OutputDir: filepath.Join(dir, "dec")})
 	expect(t, res, ct, StatusFailed, "ResourceUnavailable.CmkDisabled")
-	if n := names(t, filepath.Join(dir, "out")); len(n) != 0 {
-		t.Fatalf("outputs: %v", n)
-	}
+	leftNothing(t, filepath.Join(dir, "out"), "a disabled key left")
 }
 
 func TestRequiredContext(t *testing.T) {
@@ -189,9 +185,7 @@ func TestCancelMidFile(t *testing.T) {
 	if sum.State != StateCancelled {
 		t.Fatalf("%+v", sum)
 	}
-	if n := names(t, out); len(n) != 0 {
-		t.Fatalf("a cancelled file left %v", n)
-	}
+	leftNothing(t, out, "a cancelled file left")
 	after := maxSeen.Load() - cancelAt.Load()
 	t.Logf("cancelled after %d bytes, %d more bytes written after the cancel, in %v", cancelAt.Load(), after, time.Since(start))
 	if after > 4<<20 {
@@ -209,9 +203,7 @@ func TestCancelMidFile(t *testing.T) {
 	}
 	_, res = e.decrypt(DecryptSpec{Paths: []string{ct}, OutputDir: out})
 	expect(t, res, ct, StatusCancelled, CodeCancelled)
-	if n := names(t, out); len(n) != 0 {
-		t.Fatalf("a cancelled decryption left %v", n)
-	}
+	leftNothing(t, out, "a cancelled decryption left")
 }
 
 func TestRemoveOriginals(t *testing.T) {
@@ -304,67 +296,146 @@ func TestDiskFull(t *testing.T) {
 	}
 	_, res = e.encrypt(EncryptSpec{Paths: []string{src}, OutputDir: out})
 	expect(t, res, src, StatusFailed, CodeDiskFull)
-	if n := names(t, out); len(n) != 0 {
-		t.Fatalf("left %v", n)
-	}
+	leftNothing(t, out, "a full disk left")
 	e.m.hooks.wrapWriter = func(w io.Writer) io.Writer {
 		return &failWriter{w: w, n: 10, err: &os.PathError{Op: "write", Path: "x", Err: syscall.EIO}}
 	}
 	_, res = e.encrypt(EncryptSpec{Paths: []string{src}, OutputDir: out})
 	expect(t, res, src, StatusFailed, CodeIOError)
-	if n := names(t, out); len(n) != 0 {
-		t.Fatalf("left %v", n)
-	}
+	leftNothing(t, out, "an I/O error left")
 }
 
+// partialHolderEnv names the partial file the child process of TestStalePartials
+// creates and holds locked until its stdin closes: a writer in another process.
+const partialHolderEnv = "KMSDESK_JOBS_PARTIAL_HOLDER"
+
+// TestPartialHolderChild is the child process of TestStalePartials.
+func TestPartialHolderChild(t *testing.T) {
+	path := os.Getenv(partialHolderEnv)
+	if path == "" {
+		t.Skip("helper process of TestStalePartials")
+	}
+	f, err := createExclusive(path, 0)
+	must(t, err)
+	must(t, lockPartial(f))
+	_, err = f.WriteString("being written")
+	must(t, err)
+	fmt.Println("LOCKED")
+	_, _ = io.Copy(io.Discard, os.Stdin) // until the parent closes stdin
+	must(t, closePartial(f))
+}
+
+// holdPartial starts a child process that creates path as a partial file and keeps
+// it locked; the returned function ends it (the lock goes with the process).
+func holdPartial(t *testing.T, path string) (release func()) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	must(t, err)
+	cmd, sc := startChild(t, "TestPartialHolderChild", []string{partialHolderEnv + "=" + path}, r, "LOCKED")
+	must(t, r.Close())
+	done := false
+	release = func() {
+		if !done {
+			done = true
+			_ = w.Close() // the child's stdin ends
+			for sc.Scan() {
+			}
+			must(t, cmd.Wait())
+		}
+	}
+	t.Cleanup(release)
+	return release
+}
+
+// TestStalePartials: a job removes, in the folders it writes to, the partial files a
+// killed writer left (its name, its mode, its lock free), and nothing else: not a
+// partial file another process is writing (locked), not a user's file named like an
+// old partial file, not a look-alike.
 func TestStalePartials(t *testing.T) {
 	e := newEnv(t)
 	dir := t.TempDir()
-	old := time.Now().Add(-time.Hour)
-	x, y, z := filepath.Join(dir, "x.txt"), filepath.Join(dir, "y.txt"), filepath.Join(dir, "z.txt")
-	for _, p := range []string{x, y, z} {
+	x, y := filepath.Join(dir, "x.txt"), filepath.Join(dir, "y.txt")
+	for _, p := range []string{x, y} {
 		writeFile(t, p, content(p, 1000), 0o644, time.Time{})
 	}
-	// Left by a crash: ours (0600, starts with the magic, older than the job).
-	writeFile(t, x+".kmsenc.partial", append(envelope.Magic[:], 1, 0, 1, 1), 0o600, old)
-	// A user's file that only has our name: not ours, kept.
-	writeFile(t, y+".kmsenc.partial", []byte("my notes"), 0o600, old)
-	// Being written right now by someone else: not stale, kept.
-	writeFile(t, z+".kmsenc.partial", nil, 0o600, time.Now().Add(time.Hour))
+	old := time.Now().Add(-time.Hour)
+	// Left by a crash: unlocked, 0600.
+	stale := filepath.Join(dir, partialName("x.txt.kmsenc"))
+	writeFile(t, stale, append(envelope.Magic[:], 1, 0, 1, 1), 0o600, old)
+	staleDec := filepath.Join(dir, partialName("whatever"))
+	writeFile(t, staleDec, []byte("half of a plaintext"), 0o600, old)
+	// Being written by another process: locked.
+	busy := filepath.Join(dir, partialName("y.txt.kmsenc"))
+	release := holdPartial(t, busy)
+	// Not ours, whatever they look like.
+	keep := map[string]string{
+		x + ".kmsenc.partial": "an old version's name, or the user's",
+		filepath.Join(dir, ".y.txt.0123456789ABCDEF"+ExtPartial): "not our random part",
+		filepath.Join(dir, "y.txt.0123456789abcdef"+ExtPartial):  "no leading dot",
+	}
+	for p, c := range keep {
+		writeFile(t, p, []byte(c), 0o600, old)
+	}
+	link := ""
+	if runtime.GOOS != "windows" { // modes and unprivileged links
+		shared := filepath.Join(dir, partialName("shared"))
+		writeFile(t, shared, []byte("group readable: not made by a writer"), 0o640, old)
+		keep[shared] = "group readable: not made by a writer"
+		victim := filepath.Join(t.TempDir(), "victim")
+		writeFile(t, victim, []byte("victim"), 0o600, old)
+		link = filepath.Join(dir, partialName("link"))
+		must(t, os.Symlink(victim, link))
+		keep[victim] = "victim"
+	}
 
-	_, res := e.encrypt(EncryptSpec{Paths: []string{x, y, z}, Overwrite: PolicySkip})
+	_, res := e.encrypt(EncryptSpec{Paths: []string{x, y}, Overwrite: PolicySkip})
 	if r := expect(t, res, x, StatusDone, ""); r.Output != x+ExtEnvelope {
 		t.Fatalf("x → %s", r.Output)
 	}
-	if _, err := os.Stat(x + ".kmsenc.partial"); !os.IsNotExist(err) {
-		t.Fatal("the stale partial file was not removed")
+	if r := expect(t, res, y, StatusDone, ""); r.Output != y+ExtEnvelope {
+		t.Fatalf("y → %s: a partial file of the same output must not change the name", r.Output)
 	}
-	if string(readFile(t, y+".kmsenc.partial")) != "my notes" {
-		t.Fatal("a file that is not ours was touched")
+	for _, p := range []string{stale, staleDec} {
+		if _, err := os.Lstat(p); !os.IsNotExist(err) {
+			t.Fatalf("the stale partial file %s was not removed", filepath.Base(p))
+		}
 	}
-	if r := expect(t, res, y, StatusDone, ""); r.Output != filepath.Join(dir, "y.txt (1).kmsenc") {
-		t.Fatalf("y → %s", r.Output)
+	if string(readFile(t, busy)) != "being written" {
+		t.Fatal("a partial file another process is writing was touched")
 	}
-	if _, err := os.Stat(z + ".kmsenc.partial"); err != nil {
-		t.Fatal("a partial file in use was removed")
+	for p, c := range keep {
+		if string(readFile(t, p)) != c {
+			t.Fatalf("%s was touched", filepath.Base(p))
+		}
 	}
 
-	// A decrypt partial left by a crash is removed too.
+	// Once its writer is gone (a crash drops the lock too), the next job removes it.
+	release()
 	ct := x + ExtEnvelope
 	must(t, os.Remove(x))
-	writeFile(t, x+ExtPartial, []byte("half of the plaintext"), 0o600, old)
 	_, res = e.decrypt(DecryptSpec{Paths: []string{ct}, Overwrite: PolicySkip})
 	expect(t, res, ct, StatusDone, "")
-	if _, err := os.Stat(x + ExtPartial); !os.IsNotExist(err) {
-		t.Fatal("the stale decrypt partial was not removed")
+	if _, err := os.Stat(busy); !os.IsNotExist(err) {
+		t.Fatal("the partial file of a writer that ended was not removed")
+	}
+	if !bytes.Equal(readFile(t, x), content(x, 1000)) {
+		t.Fatal("x.txt was not restored")
+	}
+	for p, c := range keep {
+		if string(readFile(t, p)) != c {
+			t.Fatalf("%s was touched", filepath.Base(p))
+		}
+	}
+	if link != "" {
+		if _, err := os.Lstat(link); err != nil {
+			t.Fatal("a link named like a partial file was removed")
+		}
 	}
 }
 
 func TestShutdownCancelsAndCleans(t *testing.T) {
 	e := newEnv(t)
-	dir := t.TempDir()
-	src := filepath.Join(dir, "big.iso")
-	writeFile(t, src, content("iso", 64<<20), 0o644, time.Time{})
+	dir, src := plainFile(t, "big.iso", 64<<20)
 	started := make(chan struct{})
 	var once atomic.Bool
 	e.m.hooks.fileProgress = func(string, int64) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kmsdesk/kmsdesk/backend/errcode"
 	"github.com/kmsdesk/kmsdesk/backend/kms"
 )
 
@@ -49,7 +50,7 @@ func TestRealCloud(t *testing.T) {
 	if r, err := c.Regions(ctx); err != nil || len(r) == 0 {
 		t.Fatalf("GetRegions: %v %v", r, err)
 	}
-	if _, _, err := c.Decrypt(ctx, "AAAA-k-BBBB-k-CCCC", ""); !kms.IsCode(err, "InvalidParameterValue") && !kms.IsCode(err, "InvalidParameter") {
+	if _, _, err := c.Decrypt(ctx, "AAAA-k-BBBB-k-CCCC", ""); !errcode.Has(err, "InvalidParameterValue") && !errcode.Has(err, "InvalidParameter") {
 		t.Errorf("tampered blob: %v", err)
 	}
 	keyID := os.Getenv("KMSDESK_CLOUD_KEY_ID")

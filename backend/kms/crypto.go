@@ -23,20 +23,13 @@ const DataKeySize = 32
 // encryptionContext is "" or a JSON object string that Decrypt must be given again.
 func (c *Client) Encrypt(ctx context.Context, keyID string, plaintext []byte, encryptionContext string) (blob, usedKeyID string, err error) {
 	if len(plaintext) > MaxPlaintext {
-		return "", "", &Error{Code: "InvalidParameterValue.InvalidPlaintext", Action: "Encrypt",
-			Message: fmt.Sprintf("plaintext is %d bytes; the Encrypt API takes at most %d", len(plaintext), MaxPlaintext)}
+		return "", "", newError("InvalidParameterValue.InvalidPlaintext", "Encrypt", fmt.Sprintf("plaintext is %d bytes; the Encrypt API takes at most %d", len(plaintext), MaxPlaintext), nil)
 	}
 	req := kmsapi.NewEncryptRequest()
 	req.KeyId = common.StringPtr(keyID)
 	req.Plaintext = common.StringPtr(base64.StdEncoding.EncodeToString(plaintext))
-	if encryptionContext != "" {
-		req.EncryptionContext = common.StringPtr(encryptionContext)
-	}
-	var resp *kmsapi.EncryptResponse
-	err = c.call(ctx, "Encrypt", func(ctx context.Context) (err error) {
-		resp, err = c.sdk.EncryptWithContext(ctx, req)
-		return err
-	})
+	req.EncryptionContext = optional(encryptionContext)
+	resp, err := send(c, ctx, "Encrypt", c.sdk.EncryptWithContext, req)
 	if err != nil {
 		return "", "", err
 	}
@@ -48,14 +41,8 @@ func (c *Client) Encrypt(ctx context.Context, keyID string, plaintext []byte, en
 func (c *Client) Decrypt(ctx context.Context, blob, encryptionContext string) (plaintext []byte, keyID string, err error) {
 	req := kmsapi.NewDecryptRequest()
 	req.CiphertextBlob = common.StringPtr(blob)
-	if encryptionContext != "" {
-		req.EncryptionContext = common.StringPtr(encryptionContext)
-	}
-	var resp *kmsapi.DecryptResponse
-	err = c.call(ctx, "Decrypt", func(ctx context.Context) (err error) {
-		resp, err = c.sdk.DecryptWithContext(ctx, req)
-		return err
-	})
+	req.EncryptionContext = optional(encryptionContext)
+	resp, err := send(c, ctx, "Decrypt", c.sdk.DecryptWithContext, req)
 	if err != nil {
 		return nil, "", err
 	}
@@ -72,14 +59,8 @@ func (c *Client) GenerateDataKey(ctx context.Context, keyID, encryptionContext s
 	req := kmsapi.NewGenerateDataKeyRequest()
 	req.KeyId = common.StringPtr(keyID)
 	req.KeySpec = common.StringPtr("AES_256")
-	if encryptionContext != "" {
-		req.EncryptionContext = common.StringPtr(encryptionContext)
-	}
-	var resp *kmsapi.GenerateDataKeyResponse
-	err = c.call(ctx, "GenerateDataKey", func(ctx context.Context) (err error) {
-		resp, err = c.sdk.GenerateDataKeyWithContext(ctx, req)
-		return err
-	})
+	req.EncryptionContext = optional(encryptionContext)
+	resp, err := send(c, ctx, "GenerateDataKey", c.sdk.GenerateDataKeyWithContext, req)
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -88,17 +69,17 @@ func (c *Client) GenerateDataKey(ctx context.Context, keyID, encryptionContext s
 		return nil, "", "", err
 	}
 	if len(pt) != DataKeySize {
-		return nil, "", "", &Error{Code: CodeBadResponse, Action: "GenerateDataKey", Message: fmt.Sprintf("data key is %d bytes, want %d", len(pt), DataKeySize)}
+		return nil, "", "", newError(CodeBadResponse, "GenerateDataKey", fmt.Sprintf("data key is %d bytes, want %d", len(pt), DataKeySize), nil)
 	}
 	return pt, str(resp.Response.CiphertextBlob), str(resp.Response.KeyId), nil
 }
 
 // ReEncryptResult is the answer of ReEncrypt.
 type ReEncryptResult struct {
-	Blob        string `json:"blob"`
-	KeyID       string `json:"keyId"`
-	SourceKeyID string `json:"sourceKeyId"`
-	ReEncrypted bool   `json:"reEncrypted"`
+	Blob        string
+	KeyID       string
+	SourceKeyID string
+	ReEncrypted bool
 }
 
 // ReEncrypt re-wraps a CiphertextBlob under destKeyID ("" = the same key's newest
@@ -106,20 +87,10 @@ type ReEncryptResult struct {
 func (c *Client) ReEncrypt(ctx context.Context, blob, destKeyID, sourceContext, destContext string) (ReEncryptResult, error) {
 	req := kmsapi.NewReEncryptRequest()
 	req.CiphertextBlob = common.StringPtr(blob)
-	if destKeyID != "" {
-		req.DestinationKeyId = common.StringPtr(destKeyID)
-	}
-	if sourceContext != "" {
-		req.SourceEncryptionContext = common.StringPtr(sourceContext)
-	}
-	if destContext != "" {
-		req.DestinationEncryptionContext = common.StringPtr(destContext)
-	}
-	var resp *kmsapi.ReEncryptResponse
-	err := c.call(ctx, "ReEncrypt", func(ctx context.Context) (err error) {
-		resp, err = c.sdk.ReEncryptWithContext(ctx, req)
-		return err
-	})
+	req.DestinationKeyId = optional(destKeyID)
+	req.SourceEncryptionContext = optional(sourceContext)
+	req.DestinationEncryptionContext = optional(destContext)
+	resp, err := send(c, ctx, "ReEncrypt", c.sdk.ReEncryptWithContext, req)
 	if err != nil {
 		return ReEncryptResult{}, err
 	}
@@ -131,11 +102,7 @@ func (c *Client) ReEncrypt(ctx context.Context, blob, destKeyID, sourceContext, 
 func (c *Client) GenerateRandom(ctx context.Context, n int) ([]byte, error) {
 	req := kmsapi.NewGenerateRandomRequest()
 	req.NumberOfBytes = common.Uint64Ptr(uint64(max(n, 0)))
-	var resp *kmsapi.GenerateRandomResponse
-	err := c.call(ctx, "GenerateRandom", func(ctx context.Context) (err error) {
-		resp, err = c.sdk.GenerateRandomWithContext(ctx, req)
-		return err
-	})
+	resp, err := send(c, ctx, "GenerateRandom", c.sdk.GenerateRandomWithContext, req)
 	if err != nil {
 		return nil, err
 	}
@@ -144,21 +111,17 @@ func (c *Client) GenerateRandom(ctx context.Context, n int) ([]byte, error) {
 
 // PublicKey is the public half of an asymmetric key.
 type PublicKey struct {
-	KeyID string `json:"keyId"`
+	KeyID string
 	// DER is base64 of the DER SubjectPublicKeyInfo.
-	DER string `json:"der"`
-	PEM string `json:"pem"`
+	DER string
+	PEM string
 }
 
 // GetPublicKey returns the public key of an asymmetric key.
 func (c *Client) GetPublicKey(ctx context.Context, keyID string) (PublicKey, error) {
 	req := kmsapi.NewGetPublicKeyRequest()
 	req.KeyId = common.StringPtr(keyID)
-	var resp *kmsapi.GetPublicKeyResponse
-	err := c.call(ctx, "GetPublicKey", func(ctx context.Context) (err error) {
-		resp, err = c.sdk.GetPublicKeyWithContext(ctx, req)
-		return err
-	})
+	resp, err := send(c, ctx, "GetPublicKey", c.sdk.GetPublicKeyWithContext, req)
 	if err != nil {
 		return PublicKey{}, err
 	}
@@ -178,14 +141,8 @@ func (c *Client) Sign(ctx context.Context, keyID, algorithm string, message []by
 	req.KeyId = common.StringPtr(keyID)
 	req.Algorithm = common.StringPtr(algorithm)
 	req.Message = common.StringPtr(base64.StdEncoding.EncodeToString(message))
-	if messageType != "" {
-		req.MessageType = common.StringPtr(messageType)
-	}
-	var resp *kmsapi.SignByAsymmetricKeyResponse
-	err := c.call(ctx, "SignByAsymmetricKey", func(ctx context.Context) (err error) {
-		resp, err = c.sdk.SignByAsymmetricKeyWithContext(ctx, req)
-		return err
-	})
+	req.MessageType = optional(messageType)
+	resp, err := send(c, ctx, "SignByAsymmetricKey", c.sdk.SignByAsymmetricKeyWithContext, req)
 	if err != nil {
 		return nil, err
 	}
@@ -199,14 +156,8 @@ func (c *Client) Verify(ctx context.Context, keyID, algorithm string, message, s
 	req.Algorithm = common.StringPtr(algorithm)
 	req.Message = common.StringPtr(base64.StdEncoding.EncodeToString(message))
 	req.SignatureValue = common.StringPtr(base64.StdEncoding.EncodeToString(signature))
-	if messageType != "" {
-		req.MessageType = common.StringPtr(messageType)
-	}
-	var resp *kmsapi.VerifyByAsymmetricKeyResponse
-	err := c.call(ctx, "VerifyByAsymmetricKey", func(ctx context.Context) (err error) {
-		resp, err = c.sdk.VerifyByAsymmetricKeyWithContext(ctx, req)
-		return err
-	})
+	req.MessageType = optional(messageType)
+	resp, err := send(c, ctx, "VerifyByAsymmetricKey", c.sdk.VerifyByAsymmetricKeyWithContext, req)
 	if err != nil {
 		return false, err
 	}
@@ -221,11 +172,7 @@ func (c *Client) AsymmetricDecrypt(ctx context.Context, keyID, algorithm string,
 	if sm2 {
 		req := kmsapi.NewAsymmetricSm2DecryptRequest()
 		req.KeyId, req.Ciphertext = common.StringPtr(keyID), ct
-		var resp *kmsapi.AsymmetricSm2DecryptResponse
-		err := c.call(ctx, "AsymmetricSm2Decrypt", func(ctx context.Context) (err error) {
-			resp, err = c.sdk.AsymmetricSm2DecryptWithContext(ctx, req)
-			return err
-		})
+		resp, err := send(c, ctx, "AsymmetricSm2Decrypt", c.sdk.AsymmetricSm2DecryptWithContext, req)
 		if err != nil {
 			return nil, err
 		}
@@ -233,11 +180,7 @@ func (c *Client) AsymmetricDecrypt(ctx context.Context, keyID, algorithm string,
 	}
 	req := kmsapi.NewAsymmetricRsaDecryptRequest()
 	req.KeyId, req.Ciphertext, req.Algorithm = common.StringPtr(keyID), ct, common.StringPtr(algorithm)
-	var resp *kmsapi.AsymmetricRsaDecryptResponse
-	err := c.call(ctx, "AsymmetricRsaDecrypt", func(ctx context.Context) (err error) {
-		resp, err = c.sdk.AsymmetricRsaDecryptWithContext(ctx, req)
-		return err
-	})
+	resp, err := send(c, ctx, "AsymmetricRsaDecrypt", c.sdk.AsymmetricRsaDecryptWithContext, req)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +190,7 @@ func (c *Client) AsymmetricDecrypt(ctx context.Context, keyID, algorithm string,
 func decodeB64(action string, p *string) ([]byte, error) {
 	b, err := base64.StdEncoding.DecodeString(str(p))
 	if err != nil {
-		return nil, &Error{Code: CodeBadResponse, Action: action, Message: "the service returned malformed base64", Err: err}
+		return nil, newError(CodeBadResponse, action, "the service returned malformed base64", err)
 	}
 	return b, nil
 }

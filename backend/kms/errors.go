@@ -9,8 +9,11 @@ import (
 	"math/rand/v2"
 	"net"
 	"strings"
+	"time"
 
 	sdkerrors "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
+
+	"github.com/kmsdesk/kmsdesk/backend/errcode"
 )
 
 // Codes produced on the client side. Service errors keep the code Tencent Cloud sent
@@ -25,81 +28,73 @@ const (
 	CodeBadResponse   = "Client.BadResponse"   // the endpoint did not answer like a KMS
 	CodeInvalidInput  = "Client.InvalidInput"  // the request was refused before sending
 	CodeUnknown       = "Client.UnknownError"  // anything else
+
+	// CodeCredentialsExpired: the service refused the session token of temporary
+	// credentials at or past their expiry (AuthFailure.TokenFailure). It is the code
+	// backend/credentials gives when it finds them expired before sending: either way
+	// the user needs new temporary credentials.
+	CodeCredentialsExpired = "Credentials.Expired"
 )
 
-// Error is a failed KMS call. Code is the Tencent Cloud error code where the service sent
-// one, or one of the Client.* codes above. Message is the service's message (in the
-// profile's language) or a short English description; it never holds secrets.
-type Error struct {
-	Code      string
-	Message   string
-	RequestID string
-	Action    string
-	Err       error
+// codeTokenFailure is Tencent Cloud's answer to a session token that is invalid or
+// has expired ("Token verification failed. Please check your Token is correct.").
+const codeTokenFailure = "AuthFailure.TokenFailure"
+
+// tokenExpirySlack is how close to their expiry temporary credentials refused with
+// codeTokenFailure count as expired: the ±5 minutes the service allows between its
+// clock and a request's timestamp.
+const tokenExpirySlack = 5 * time.Minute
+
+// tokenExpired returns the CodeCredentialsExpired error for a call that the service
+// refused with codeTokenFailure, signed with temporary credentials whose expiry is
+// within tokenExpirySlack of now or past; nil otherwise (the token is then wrong or
+// revoked, and the service's own code says so).
+func tokenExpired(e *errcode.Error, c Credentials, now time.Time) *errcode.Error {
+	if e.Code != codeTokenFailure || c.Token == "" || c.Expiry.IsZero() || now.Before(c.Expiry.Add(-tokenExpirySlack)) {
+		return nil
+	}
+	return &errcode.Error{Code: CodeCredentialsExpired, Op: e.Op, RequestID: e.RequestID,
+		Message: fmt.Sprintf("the temporary credentials expired at %s (the service answered %s: %s)",
+			c.Expiry.UTC().Format(time.RFC3339), e.Code, e.Message)}
 }
 
-// Error implements error.
-func (e *Error) Error() string {
-	var b strings.Builder
-	if e.Action != "" {
-		b.WriteString("kms ")
-		b.WriteString(e.Action)
-		b.WriteString(": ")
+// CodeRotateRateLimited is the service's answer to a second RotateKey within 24 hours.
+const CodeRotateRateLimited = "RequestLimitExceeded.RotateRateLimited"
+
+// Failed calls return an *errcode.Error: Code is the Tencent Cloud error code where the
+// service sent one (with its RequestID), or one of the Client.* codes above; Op is
+// "kms <Action>"; Message is the service's message (in the profile's language) or a
+// short English description. It never holds secrets.
+
+// newError returns a failed call of action.
+func newError(code, action, msg string, cause error) *errcode.Error {
+	e := &errcode.Error{Code: code, Message: msg, Err: cause}
+	if action != "" {
+		e.Op = "kms " + action
 	}
-	b.WriteString(e.Code)
-	if e.Message != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Message)
-	}
-	if e.RequestID != "" {
-		b.WriteString(" (request ")
-		b.WriteString(e.RequestID)
-		b.WriteString(")")
-	}
-	return b.String()
+	return e
 }
 
-// ErrorCode returns the stable code the UI translates.
-func (e *Error) ErrorCode() string { return e.Code }
-
-// Unwrap returns the cause of a client-side failure.
-func (e *Error) Unwrap() error { return e.Err }
-
-// Code returns the KMS error code of err, or "" if err is not a KMS error.
-func Code(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return ""
-}
-
-// IsCode reports whether err is a KMS error with exactly this code or a sub-code of it
-// ("AuthFailure" matches "AuthFailure.SignatureExpire").
-func IsCode(err error, code string) bool {
-	c := Code(err)
-	return c == code || strings.HasPrefix(c, code+".")
-}
-
-// mapError turns whatever the SDK returned into *Error.
-func mapError(ctx context.Context, action string, err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
-		if e.Action == "" {
-			e.Action = action
+// mapError turns whatever the SDK returned into a coded error.
+func mapError(ctx context.Context, action string, err error) *errcode.Error {
+	if e := errcode.As(err); e != nil {
+		if e.Op == "" {
+			e.Op = "kms " + action
 		}
 		return e
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		if errors.Is(ctxErr, context.DeadlineExceeded) {
-			return &Error{Code: CodeTimeout, Action: action, Message: "the request timed out", Err: err}
+			return newError(CodeTimeout, action, "the request timed out", err)
 		}
-		return &Error{Code: CodeCancelled, Action: action, Message: "the request was cancelled", Err: err}
+		return newError(CodeCancelled, action, "the request was cancelled", err)
 	}
 	var sdk *sdkerrors.TencentCloudSDKError
 	if errors.As(err, &sdk) {
 		if !strings.HasPrefix(sdk.Code, "ClientError.") {
-			return &Error{Code: sdk.Code, Message: sdk.Message, RequestID: sdk.RequestId, Action: action}
+			e := newError(sdk.Code, action, sdk.Message, nil)
+			e.RequestID = sdk.RequestId
+			return e
 		}
 		cause := errors.Unwrap(sdk)
 		if cause == nil {
@@ -109,16 +104,16 @@ func mapError(ctx context.Context, action string, err error) *Error {
 		case "ClientError.NetworkError", "ClientError.IOError":
 			return networkError(action, cause)
 		case "ClientError.ParseJsonError", "ClientError.HttpStatusCodeError":
-			return &Error{Code: CodeBadResponse, Action: action, Message: "the endpoint did not answer like Tencent Cloud KMS", Err: cause}
+			return newError(CodeBadResponse, action, "the endpoint did not answer like Tencent Cloud KMS", cause)
 		case "ClientError.BuildRequestError", "ClientError.InvalidParameter", "ClientError.TypeError":
-			return &Error{Code: CodeInvalidInput, Action: action, Message: sdk.Message, Err: cause}
+			return newError(CodeInvalidInput, action, sdk.Message, cause)
 		}
-		return &Error{Code: CodeUnknown, Action: action, Message: sdk.Message, Err: cause}
+		return newError(CodeUnknown, action, sdk.Message, cause)
 	}
 	return networkError(action, err)
 }
 
-func networkError(action string, err error) *Error {
+func networkError(action string, err error) *errcode.Error {
 	var (
 		unknownAuth x509.UnknownAuthorityError
 		hostErr     x509.HostnameError
@@ -129,16 +124,16 @@ func networkError(action string, err error) *Error {
 	switch {
 	case errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &certInvalid),
 		errors.As(err, &recordErr), errors.As(err, &certErr):
-		return &Error{Code: CodeTLS, Action: action, Message: "the KMS endpoint's TLS certificate was not accepted", Err: err}
+		return newError(CodeTLS, action, "the KMS endpoint's TLS certificate was not accepted", err)
 	case isNetTimeout(err):
-		return &Error{Code: CodeTimeout, Action: action, Message: "the request timed out", Err: err}
+		return newError(CodeTimeout, action, "the request timed out", err)
 	}
 	var dnsErr *net.DNSError
 	var opErr *net.OpError
 	if errors.As(err, &dnsErr) || errors.As(err, &opErr) {
-		return &Error{Code: CodeNetwork, Action: action, Message: "the KMS endpoint could not be reached", Err: err}
+		return newError(CodeNetwork, action, "the KMS endpoint could not be reached", err)
 	}
-	return &Error{Code: CodeNetwork, Action: action, Message: fmt.Sprintf("the KMS endpoint could not be reached (%v)", err), Err: err}
+	return newError(CodeNetwork, action, fmt.Sprintf("the KMS endpoint could not be reached (%v)", err), err)
 }
 
 // jitter returns a random duration in [0, max) nanoseconds.

@@ -18,32 +18,44 @@ const (
 
 // Key usages (KeyMetadata.KeyUsage / CreateKey KeyUsage).
 const (
-	UsageEncryptDecrypt        = "ENCRYPT_DECRYPT"
-	UsageAsymDecryptRSA2048    = "ASYMMETRIC_DECRYPT_RSA_2048"
-	UsageAsymDecryptSM2        = "ASYMMETRIC_DECRYPT_SM2"
-	UsageAsymSignVerifySM2     = "ASYMMETRIC_SIGN_VERIFY_SM2"
-	UsageAsymSignVerifyECC     = "ASYMMETRIC_SIGN_VERIFY_ECC"
-	UsageAsymSignVerifyRSA2048 = "ASYMMETRIC_SIGN_VERIFY_RSA_2048"
+	UsageEncryptDecrypt         = "ENCRYPT_DECRYPT"
+	UsageAsymDecryptRSA2048     = "ASYMMETRIC_DECRYPT_RSA_2048"
+	UsageAsymDecryptSM2         = "ASYMMETRIC_DECRYPT_SM2"
+	UsageAsymSignVerifySM2      = "ASYMMETRIC_SIGN_VERIFY_SM2"
+	UsageAsymSignVerifyECC      = "ASYMMETRIC_SIGN_VERIFY_ECC"
+	UsageAsymSignVerifyRSA2048  = "ASYMMETRIC_SIGN_VERIFY_RSA_2048"
+	UsageAsymSignVerifyECDSA384 = "ASYMMETRIC_SIGN_VERIFY_ECDSA384"
+)
+
+// Key origins (KeyMetadata.Origin).
+const (
+	OriginKMS      = "TENCENT_KMS" // KMS created the material
+	OriginExternal = "EXTERNAL"    // the material is imported (bring your own key)
 )
 
 // Key is the metadata of one customer master key (CMK). Times are Unix seconds.
 type Key struct {
-	KeyID           string `json:"keyId"`
-	Alias           string `json:"alias"`
-	Description     string `json:"description"`
-	KeyState        string `json:"keyState"`
-	KeyUsage        string `json:"keyUsage"`
-	Origin          string `json:"origin"`
-	Owner           string `json:"owner"`
-	CreateTime      int64  `json:"createTime"`
-	RotationEnabled bool   `json:"rotationEnabled"`
-	NextRotateTime  int64  `json:"nextRotateTime"`
-	DeletionDate    int64  `json:"deletionDate"`
-	ValidTo         int64  `json:"validTo"`
-	ResourceID      string `json:"resourceId"`
-	CreatorUin      int64  `json:"creatorUin"`
+	KeyID           string
+	Alias           string
+	Description     string
+	KeyState        string
+	KeyUsage        string
+	Origin          string
+	Owner           string
+	CreateTime      int64
+	RotationEnabled bool
+	// RotateDays is the automatic rotation period in days (0 for keys that cannot
+	// rotate).
+	RotateDays     int64
+	NextRotateTime int64
+	// LastRotateTime is when the key last rotated (0: never).
+	LastRotateTime int64
+	DeletionDate   int64
+	ValidTo        int64
+	ResourceID     string
+	CreatorUin     int64
 	// ComplianceType is KeyMetadata.Type: 2 = FIPS-compliant, 4 = SM (国密).
-	ComplianceType int64 `json:"complianceType"`
+	ComplianceType int64
 }
 
 // IsAsymmetric reports whether the key is an asymmetric key.
@@ -63,7 +75,9 @@ func keyFrom(m *kmsapi.KeyMetadata) Key {
 		Owner:           str(m.Owner),
 		CreateTime:      u64(m.CreateTime),
 		RotationEnabled: boolv(m.KeyRotationEnabled),
+		RotateDays:      u64(m.RotateDays),
 		NextRotateTime:  u64(m.NextRotateTime),
+		LastRotateTime:  u64(m.LastRotateTime),
 		DeletionDate:    u64(m.DeletionDate),
 		ValidTo:         u64(m.ValidTo),
 		ResourceID:      str(m.ResourceId),
@@ -74,28 +88,28 @@ func keyFrom(m *kmsapi.KeyMetadata) Key {
 
 // ListOptions filters and pages ListKeyDetail. Zero values mean "no filter".
 type ListOptions struct {
-	Offset int `json:"offset"`
+	Offset int
 	// Limit is the page size, 1–200 (0 means the service default of 10).
-	Limit int `json:"limit"`
+	Limit int
 	// Search is a fuzzy match on KeyId or alias.
-	Search string `json:"search"`
+	Search string
 	// State: 0 all, 1 Enabled, 2 Disabled, 3 PendingDelete, 4 PendingImport, 5 Archived.
-	State int `json:"state"`
+	State int
 	// Usage: "" or "ALL" = every usage (note: the API itself treats an empty KeyUsage as
 	// ENCRYPT_DECRYPT only; this wrapper sends ALL for ""), or one KeyUsage value.
-	Usage string `json:"usage"`
+	Usage string
 	// OrderAscending lists oldest first (the service's default is newest first).
-	OrderAscending bool `json:"orderAscending"`
+	OrderAscending bool
 	// Origin: "", "ALL", "TENCENT_KMS" or "EXTERNAL".
-	Origin string `json:"origin"`
+	Origin string
 	// Tags keeps keys that carry one of the values of every given tag key.
-	Tags map[string][]string `json:"tags"`
+	Tags map[string][]string
 }
 
 // KeyPage is one page of keys and the total number matching.
 type KeyPage struct {
-	Keys  []Key `json:"keys"`
-	Total int   `json:"total"`
+	Keys  []Key
+	Total int
 }
 
 // ListKeys returns one page of keys with their metadata (ListKeyDetail).
@@ -105,9 +119,7 @@ func (c *Client) ListKeys(ctx context.Context, o ListOptions) (KeyPage, error) {
 	if o.Limit > 0 {
 		req.Limit = common.Uint64Ptr(uint64(o.Limit))
 	}
-	if o.Search != "" {
-		req.SearchKeyAlias = common.StringPtr(o.Search)
-	}
+	req.SearchKeyAlias = optional(o.Search)
 	if o.State > 0 {
 		req.KeyState = common.Uint64Ptr(uint64(o.State))
 	}
@@ -119,17 +131,11 @@ func (c *Client) ListKeys(ctx context.Context, o ListOptions) (KeyPage, error) {
 	if o.OrderAscending {
 		req.OrderType = common.Uint64Ptr(1)
 	}
-	if o.Origin != "" {
-		req.Origin = common.StringPtr(o.Origin)
-	}
+	req.Origin = optional(o.Origin)
 	for k, vs := range o.Tags {
 		req.TagFilters = append(req.TagFilters, &kmsapi.TagFilter{TagKey: common.StringPtr(k), TagValue: common.StringPtrs(vs)})
 	}
-	var resp *kmsapi.ListKeyDetailResponse
-	err := c.call(ctx, "ListKeyDetail", func(ctx context.Context) (err error) {
-		resp, err = c.sdk.ListKeyDetailWithContext(ctx, req)
-		return err
-	})
+	resp, err := send(c, ctx, "ListKeyDetail", c.sdk.ListKeyDetailWithContext, req)
 	if err != nil {
 		return KeyPage{}, err
 	}
@@ -142,31 +148,29 @@ func (c *Client) ListKeys(ctx context.Context, o ListOptions) (KeyPage, error) {
 
 // CreateKeyInput describes a new CMK.
 type CreateKeyInput struct {
-	Alias       string `json:"alias"`
-	Description string `json:"description"`
+	Alias       string
+	Description string
 	// Usage is a KeyUsage value; "" means ENCRYPT_DECRYPT.
-	Usage string            `json:"usage"`
-	Tags  map[string]string `json:"tags"`
+	Usage string
+	Tags  map[string]string
+	// External creates a key without material (Origin EXTERNAL, state PendingImport):
+	// the material is imported with ImportMaterial.
+	External bool
 }
 
 // CreateKey creates a CMK and returns its metadata.
 func (c *Client) CreateKey(ctx context.Context, in CreateKeyInput) (Key, error) {
 	req := kmsapi.NewCreateKeyRequest()
 	req.Alias = common.StringPtr(in.Alias)
-	if in.Description != "" {
-		req.Description = common.StringPtr(in.Description)
-	}
-	if in.Usage != "" {
-		req.KeyUsage = common.StringPtr(in.Usage)
+	req.Description = optional(in.Description)
+	req.KeyUsage = optional(in.Usage)
+	if in.External {
+		req.Type = common.Uint64Ptr(2)
 	}
 	for k, v := range in.Tags {
 		req.Tags = append(req.Tags, &kmsapi.Tag{TagKey: common.StringPtr(k), TagValue: common.StringPtr(v)})
 	}
-	var resp *kmsapi.CreateKeyResponse
-	err := c.call(ctx, "CreateKey", func(ctx context.Context) (err error) {
-		resp, err = c.sdk.CreateKeyWithContext(ctx, req)
-		return err
-	})
+	resp, err := send(c, ctx, "CreateKey", c.sdk.CreateKeyWithContext, req)
 	if err != nil {
 		return Key{}, err
 	}
@@ -179,11 +183,7 @@ func (c *Client) CreateKey(ctx context.Context, in CreateKeyInput) (Key, error) 
 func (c *Client) DescribeKey(ctx context.Context, keyID string) (Key, error) {
 	req := kmsapi.NewDescribeKeyRequest()
 	req.KeyId = common.StringPtr(keyID)
-	var resp *kmsapi.DescribeKeyResponse
-	err := c.call(ctx, "DescribeKey", func(ctx context.Context) (err error) {
-		resp, err = c.sdk.DescribeKeyWithContext(ctx, req)
-		return err
-	})
+	resp, err := send(c, ctx, "DescribeKey", c.sdk.DescribeKeyWithContext, req)
 	if err != nil {
 		return Key{}, err
 	}
@@ -194,20 +194,16 @@ func (c *Client) DescribeKey(ctx context.Context, keyID string) (Key, error) {
 func (c *Client) UpdateAlias(ctx context.Context, keyID, alias string) error {
 	req := kmsapi.NewUpdateAliasRequest()
 	req.KeyId, req.Alias = common.StringPtr(keyID), common.StringPtr(alias)
-	return c.call(ctx, "UpdateAlias", func(ctx context.Context) error {
-		_, err := c.sdk.UpdateAliasWithContext(ctx, req)
-		return err
-	})
+	_, err := send(c, ctx, "UpdateAlias", c.sdk.UpdateAliasWithContext, req)
+	return err
 }
 
 // UpdateDescription changes a key's description.
 func (c *Client) UpdateDescription(ctx context.Context, keyID, description string) error {
 	req := kmsapi.NewUpdateKeyDescriptionRequest()
 	req.KeyId, req.Description = common.StringPtr(keyID), common.StringPtr(description)
-	return c.call(ctx, "UpdateKeyDescription", func(ctx context.Context) error {
-		_, err := c.sdk.UpdateKeyDescriptionWithContext(ctx, req)
-		return err
-	})
+	_, err := send(c, ctx, "UpdateKeyDescription", c.sdk.UpdateKeyDescriptionWithContext, req)
+	return err
 }
 
 // EnableKeys enables one key (EnableKey) or several (EnableKeys, ≤100 per call).
@@ -215,18 +211,14 @@ func (c *Client) EnableKeys(ctx context.Context, keyIDs ...string) error {
 	if len(keyIDs) == 1 {
 		req := kmsapi.NewEnableKeyRequest()
 		req.KeyId = common.StringPtr(keyIDs[0])
-		return c.call(ctx, "EnableKey", func(ctx context.Context) error {
-			_, err := c.sdk.EnableKeyWithContext(ctx, req)
-			return err
-		})
+		_, err := send(c, ctx, "EnableKey", c.sdk.EnableKeyWithContext, req)
+		return err
 	}
 	return batches(keyIDs, func(ids []string) error {
 		req := kmsapi.NewEnableKeysRequest()
 		req.KeyIds = common.StringPtrs(ids)
-		return c.call(ctx, "EnableKeys", func(ctx context.Context) error {
-			_, err := c.sdk.EnableKeysWithContext(ctx, req)
-			return err
-		})
+		_, err := send(c, ctx, "EnableKeys", c.sdk.EnableKeysWithContext, req)
+		return err
 	})
 }
 
@@ -235,18 +227,14 @@ func (c *Client) DisableKeys(ctx context.Context, keyIDs ...string) error {
 	if len(keyIDs) == 1 {
 		req := kmsapi.NewDisableKeyRequest()
 		req.KeyId = common.StringPtr(keyIDs[0])
-		return c.call(ctx, "DisableKey", func(ctx context.Context) error {
-			_, err := c.sdk.DisableKeyWithContext(ctx, req)
-			return err
-		})
+		_, err := send(c, ctx, "DisableKey", c.sdk.DisableKeyWithContext, req)
+		return err
 	}
 	return batches(keyIDs, func(ids []string) error {
 		req := kmsapi.NewDisableKeysRequest()
 		req.KeyIds = common.StringPtrs(ids)
-		return c.call(ctx, "DisableKeys", func(ctx context.Context) error {
-			_, err := c.sdk.DisableKeysWithContext(ctx, req)
-			return err
-		})
+		_, err := send(c, ctx, "DisableKeys", c.sdk.DisableKeysWithContext, req)
+		return err
 	})
 }
 
@@ -255,7 +243,7 @@ const maxBatch = 100
 
 func batches(ids []string, do func([]string) error) error {
 	if len(ids) == 0 {
-		return &Error{Code: CodeInvalidInput, Message: "no keys given"}
+		return newError(CodeInvalidInput, "", "no keys given", nil)
 	}
 	for len(ids) > 0 {
 		n := min(len(ids), maxBatch)
@@ -273,11 +261,7 @@ func (c *Client) ScheduleDeletion(ctx context.Context, keyID string, days int) (
 	req := kmsapi.NewScheduleKeyDeletionRequest()
 	req.KeyId = common.StringPtr(keyID)
 	req.PendingWindowInDays = common.Uint64Ptr(uint64(max(days, 0)))
-	var resp *kmsapi.ScheduleKeyDeletionResponse
-	err := c.call(ctx, "ScheduleKeyDeletion", func(ctx context.Context) (err error) {
-		resp, err = c.sdk.ScheduleKeyDeletionWithContext(ctx, req)
-		return err
-	})
+	resp, err := send(c, ctx, "ScheduleKeyDeletion", c.sdk.ScheduleKeyDeletionWithContext, req)
 	if err != nil {
 		return 0, err
 	}
@@ -288,10 +272,8 @@ func (c *Client) ScheduleDeletion(ctx context.Context, keyID string, days int) (
 func (c *Client) CancelDeletion(ctx context.Context, keyID string) error {
 	req := kmsapi.NewCancelKeyDeletionRequest()
 	req.KeyId = common.StringPtr(keyID)
-	return c.call(ctx, "CancelKeyDeletion", func(ctx context.Context) error {
-		_, err := c.sdk.CancelKeyDeletionWithContext(ctx, req)
-		return err
-	})
+	_, err := send(c, ctx, "CancelKeyDeletion", c.sdk.CancelKeyDeletionWithContext, req)
+	return err
 }
 
 // SetRotation turns automatic rotation on (every rotateDays, 7–365; 0 = service
@@ -300,20 +282,31 @@ func (c *Client) SetRotation(ctx context.Context, keyID string, enabled bool, ro
 	if !enabled {
 		req := kmsapi.NewDisableKeyRotationRequest()
 		req.KeyId = common.StringPtr(keyID)
-		return c.call(ctx, "DisableKeyRotation", func(ctx context.Context) error {
-			_, err := c.sdk.DisableKeyRotationWithContext(ctx, req)
-			return err
-		})
+		_, err := send(c, ctx, "DisableKeyRotation", c.sdk.DisableKeyRotationWithContext, req)
+		return err
 	}
 	req := kmsapi.NewEnableKeyRotationRequest()
 	req.KeyId = common.StringPtr(keyID)
 	if rotateDays > 0 {
 		req.RotateDays = common.Uint64Ptr(uint64(rotateDays))
 	}
-	return c.call(ctx, "EnableKeyRotation", func(ctx context.Context) error {
-		_, err := c.sdk.EnableKeyRotationWithContext(ctx, req)
-		return err
-	})
+	_, err := send(c, ctx, "EnableKeyRotation", c.sdk.EnableKeyRotationWithContext, req)
+	return err
+}
+
+// RotateKey rotates a symmetric key's material now (RotateKey): new encryptions use
+// the new version, data encrypted before still decrypts. The service refuses keys
+// without automatic rotation (UnsupportedOperation.RotateNotSupported) and a second
+// rotation within 24 hours (RequestLimitExceeded.RotateRateLimited). It returns the
+// service's task id; DescribeKey's LastRotateTime shows when the rotation is done.
+func (c *Client) RotateKey(ctx context.Context, keyID string) (string, error) {
+	req := kmsapi.NewRotateKeyRequest()
+	req.KeyId = common.StringPtr(keyID)
+	resp, err := send(c, ctx, "RotateKey", c.sdk.RotateKeyWithContext, req)
+	if err != nil {
+		return "", err
+	}
+	return str(resp.Response.TaskId), nil
 }
 
 // SetArchived archives a key (it can then only decrypt) or cancels the archive.
@@ -321,39 +314,45 @@ func (c *Client) SetArchived(ctx context.Context, keyID string, archived bool) e
 	if archived {
 		req := kmsapi.NewArchiveKeyRequest()
 		req.KeyId = common.StringPtr(keyID)
-		return c.call(ctx, "ArchiveKey", func(ctx context.Context) error {
-			_, err := c.sdk.ArchiveKeyWithContext(ctx, req)
-			return err
-		})
+		_, err := send(c, ctx, "ArchiveKey", c.sdk.ArchiveKeyWithContext, req)
+		return err
 	}
 	req := kmsapi.NewCancelKeyArchiveRequest()
 	req.KeyId = common.StringPtr(keyID)
-	return c.call(ctx, "CancelKeyArchive", func(ctx context.Context) error {
-		_, err := c.sdk.CancelKeyArchiveWithContext(ctx, req)
-		return err
-	})
+	_, err := send(c, ctx, "CancelKeyArchive", c.sdk.CancelKeyArchiveWithContext, req)
+	return err
 }
 
 // Algorithm is one (KeyUsage, Algorithm) pair offered in the region.
 type Algorithm struct {
-	KeyUsage  string `json:"keyUsage"`
-	Algorithm string `json:"algorithm"`
+	KeyUsage  string
+	Algorithm string
 }
 
 // Algorithms lists what the region offers (ListAlgorithms).
 type Algorithms struct {
-	Symmetric   []Algorithm `json:"symmetric"`
-	AsymDecrypt []Algorithm `json:"asymmetricDecrypt"`
-	AsymSign    []Algorithm `json:"asymmetricSign"`
+	Symmetric   []Algorithm
+	AsymDecrypt []Algorithm
+	AsymSign    []Algorithm
+}
+
+// AlgorithmSM4 is the symmetric algorithm of national-standard (国密) regions.
+const AlgorithmSM4 = "SM4"
+
+// NationalStandard reports whether the region is a national-standard (国密) one:
+// its symmetric keys are SM4 (and imported material is 128-bit).
+func (a Algorithms) NationalStandard() bool {
+	for _, s := range a.Symmetric {
+		if s.Algorithm == AlgorithmSM4 {
+			return true
+		}
+	}
+	return false
 }
 
 // ListAlgorithms returns the key usages and algorithms the region offers.
 func (c *Client) ListAlgorithms(ctx context.Context) (Algorithms, error) {
-	var resp *kmsapi.ListAlgorithmsResponse
-	err := c.call(ctx, "ListAlgorithms", func(ctx context.Context) (err error) {
-		resp, err = c.sdk.ListAlgorithmsWithContext(ctx, kmsapi.NewListAlgorithmsRequest())
-		return err
-	})
+	resp, err := send(c, ctx, "ListAlgorithms", c.sdk.ListAlgorithmsWithContext, kmsapi.NewListAlgorithmsRequest())
 	if err != nil {
 		return Algorithms{}, err
 	}
@@ -376,11 +375,7 @@ func (c *Client) ListAlgorithms(ctx context.Context) (Algorithms, error) {
 
 // Regions returns the regions that offer KMS (GetRegions).
 func (c *Client) Regions(ctx context.Context) ([]string, error) {
-	var resp *kmsapi.GetRegionsResponse
-	err := c.call(ctx, "GetRegions", func(ctx context.Context) (err error) {
-		resp, err = c.sdk.GetRegionsWithContext(ctx, kmsapi.NewGetRegionsRequest())
-		return err
-	})
+	resp, err := send(c, ctx, "GetRegions", c.sdk.GetRegionsWithContext, kmsapi.NewGetRegionsRequest())
 	if err != nil {
 		return nil, err
 	}
@@ -395,25 +390,33 @@ func (c *Client) Regions(ctx context.Context) ([]string, error) {
 
 // ServiceStatus is the answer of GetServiceStatus.
 type ServiceStatus struct {
-	Enabled bool `json:"enabled"`
+	Enabled bool
 	// InvalidType: 0 not purchased, 1 normal, 2 suspended for arrears, 3 released.
-	InvalidType int64 `json:"invalidType"`
+	InvalidType int64
 	// UserLevel: 0 standard, 1 ultimate (旗舰版).
-	UserLevel int64 `json:"userLevel"`
+	UserLevel int64
+	// CmkUserCount is the number of keys in the region, CmkLimit the quota.
+	CmkUserCount int64
+	CmkLimit     int64
 }
 
 // ServiceStatus reports whether KMS is enabled for the account (GetServiceStatus).
 func (c *Client) ServiceStatus(ctx context.Context) (ServiceStatus, error) {
-	var resp *kmsapi.GetServiceStatusResponse
-	err := c.call(ctx, "GetServiceStatus", func(ctx context.Context) (err error) {
-		resp, err = c.sdk.GetServiceStatusWithContext(ctx, kmsapi.NewGetServiceStatusRequest())
-		return err
-	})
+	resp, err := send(c, ctx, "GetServiceStatus", c.sdk.GetServiceStatusWithContext, kmsapi.NewGetServiceStatusRequest())
 	if err != nil {
 		return ServiceStatus{}, err
 	}
 	r := resp.Response
-	return ServiceStatus{Enabled: boolv(r.ServiceEnabled), InvalidType: i64(r.InvalidType), UserLevel: u64(r.UserLevel)}, nil
+	return ServiceStatus{Enabled: boolv(r.ServiceEnabled), InvalidType: i64(r.InvalidType), UserLevel: u64(r.UserLevel),
+		CmkUserCount: u64(r.CmkUserCount), CmkLimit: u64(r.CmkLimit)}, nil
+}
+
+// optional is s for an optional request field: nil (the field is left out) when "".
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func str(p *string) string {

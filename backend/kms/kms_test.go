@@ -11,37 +11,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kmsdesk/kmsdesk/backend/errcode"
 	"github.com/kmsdesk/kmsdesk/backend/kms"
 	"github.com/kmsdesk/kmsdesk/backend/localkms"
+	"github.com/kmsdesk/kmsdesk/backend/localkms/localkmstest"
 )
 
 // newLocal starts a local KMS and returns a client for it, over the in-process transport
 // (inProcess) or over loopback HTTP.
 func newLocal(t *testing.T, inProcess bool) (*kms.Client, *localkms.Server) {
 	t.Helper()
-	srv, err := localkms.Open(localkms.Options{DataDir: t.TempDir(), MasterKey: localkms.MasterKeyFile})
+	var opts []localkmstest.Option
+	if !inProcess {
+		opts = append(opts, localkmstest.Loopback())
+	}
+	lk := localkmstest.Start(t, opts...)
+	c, err := kms.New(kms.Config{Region: lk.Region, Language: "en-US", Endpoint: lk.URL, Transport: lk.Transport,
+		Credentials: kms.StaticCredentials(kms.Credentials{SecretID: lk.SecretID, SecretKey: lk.SecretKey})})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Close() })
-	id, key, err := srv.EmbeddedCredential()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := kms.Config{Region: "ap-guangzhou", Language: "en-US", Credentials: kms.StaticCredentials(kms.Credentials{SecretID: id, SecretKey: key})}
-	if inProcess {
-		cfg.Endpoint = "http://kms.localkms.internal"
-		cfg.Transport = srv.Transport()
-	} else {
-		hs := httptest.NewServer(srv)
-		t.Cleanup(hs.Close)
-		cfg.Endpoint = hs.URL
-	}
-	c, err := kms.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, srv
+	return c, lk.Server
 }
 
 func TestKeyLifecycleAndCrypto(t *testing.T) {
@@ -58,7 +48,7 @@ func TestKeyLifecycleAndCrypto(t *testing.T) {
 			if key.KeyID == "" || key.Alias != "orders" || key.KeyState != kms.StateEnabled || key.KeyUsage != kms.UsageEncryptDecrypt || key.CreateTime == 0 {
 				t.Fatalf("unexpected key %+v", key)
 			}
-			if _, err := c.CreateKey(ctx, kms.CreateKeyInput{Alias: "orders"}); kms.Code(err) != "InvalidParameterValue.AliasAlreadyExists" {
+			if _, err := c.CreateKey(ctx, kms.CreateKeyInput{Alias: "orders"}); errcode.Code(err) != "InvalidParameterValue.AliasAlreadyExists" {
 				t.Fatalf("duplicate alias: got %v", err)
 			}
 			asym, err := c.CreateKey(ctx, kms.CreateKeyInput{Alias: "signer", Usage: kms.UsageAsymSignVerifyECC})
@@ -89,10 +79,10 @@ func TestKeyLifecycleAndCrypto(t *testing.T) {
 			if err != nil || !bytes.Equal(got, pt) || kid != key.KeyID {
 				t.Fatalf("decrypt: %q %q %v", got, kid, err)
 			}
-			if _, _, err := c.Decrypt(ctx, blob, `{"purpose":"other"}`); kms.Code(err) != "InvalidParameterValue.InvalidCiphertext" {
+			if _, _, err := c.Decrypt(ctx, blob, `{"purpose":"other"}`); errcode.Code(err) != "InvalidParameterValue.InvalidCiphertext" {
 				t.Fatalf("wrong context: %v", err)
 			}
-			if _, _, err := c.Encrypt(ctx, key.KeyID, make([]byte, kms.MaxPlaintext+1), ""); kms.Code(err) != "InvalidParameterValue.InvalidPlaintext" {
+			if _, _, err := c.Encrypt(ctx, key.KeyID, make([]byte, kms.MaxPlaintext+1), ""); errcode.Code(err) != "InvalidParameterValue.InvalidPlaintext" {
 				t.Fatalf("oversized plaintext: %v", err)
 			}
 
@@ -109,14 +99,14 @@ func TestKeyLifecycleAndCrypto(t *testing.T) {
 			if err := c.DisableKeys(ctx, key.KeyID); err != nil {
 				t.Fatal(err)
 			}
-			if _, _, err := c.Encrypt(ctx, key.KeyID, pt, ""); !kms.IsCode(err, "ResourceUnavailable.CmkDisabled") {
+			_, _, err = c.Encrypt(ctx, key.KeyID, pt, "")
+			if !errcode.Has(err, "ResourceUnavailable.CmkDisabled") {
 				t.Fatalf("disabled key encrypt: %v", err)
 			}
-			var ke *kms.Error
-			if !errors.As(err, &ke) && ke != nil {
-				t.Fatal("not a *kms.Error")
+			if e := errcode.As(err); e == nil || e.Op != "kms Encrypt" || e.RequestID == "" {
+				t.Fatalf("the service's error lacks its action or request id: %#v", e)
 			}
-			if _, err := c.ScheduleDeletion(ctx, key.KeyID, 3); kms.Code(err) != "InvalidParameter.InvalidPendingWindowInDays" {
+			if _, err := c.ScheduleDeletion(ctx, key.KeyID, 3); errcode.Code(err) != "InvalidParameter.InvalidPendingWindowInDays" {
 				t.Fatalf("window 3 days: %v", err)
 			}
 			date, err := c.ScheduleDeletion(ctx, key.KeyID, 7)
@@ -147,7 +137,7 @@ func TestKeyLifecycleAndCrypto(t *testing.T) {
 			if err := c.SetArchived(ctx, key.KeyID, true); err != nil {
 				t.Fatal(err)
 			}
-			if _, _, err := c.Encrypt(ctx, key.KeyID, pt, ""); kms.Code(err) != "ResourceUnavailable.CmkArchived" {
+			if _, _, err := c.Encrypt(ctx, key.KeyID, pt, ""); errcode.Code(err) != "ResourceUnavailable.CmkArchived" {
 				t.Fatalf("archived encrypt: %v", err)
 			}
 			if got, _, err := c.Decrypt(ctx, blob, `{"purpose":"test"}`); err != nil || !bytes.Equal(got, pt) {
@@ -212,11 +202,11 @@ func TestAuthErrorsKeepTheServiceCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = bad.ListKeys(ctx, kms.ListOptions{})
-	if kms.Code(err) != "AuthFailure.SecretIdNotFound" {
+	if errcode.Code(err) != "AuthFailure.SecretIdNotFound" {
 		t.Fatalf("got %v", err)
 	}
-	var ke *kms.Error
-	if !errors.As(err, &ke) || ke.RequestID == "" || ke.Action != "ListKeyDetail" {
+	ke := errcode.As(err)
+	if ke == nil || ke.RequestID == "" || ke.Op != "kms ListKeyDetail" {
 		t.Fatalf("error lacks request id or action: %+v", ke)
 	}
 }
@@ -226,7 +216,7 @@ func TestNoCredentialsAndCredentialSourceErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.ListKeys(context.Background(), kms.ListOptions{}); kms.Code(err) != kms.CodeNoCredentials {
+	if _, err := c.ListKeys(context.Background(), kms.ListOptions{}); errcode.Code(err) != kms.CodeNoCredentials {
 		t.Fatalf("got %v", err)
 	}
 	boom := errors.New("keychain locked")
@@ -240,34 +230,34 @@ func TestNetworkErrorsAreClassified(t *testing.T) {
 	creds := kms.StaticCredentials(kms.Credentials{SecretID: "AKIDx", SecretKey: "k"})
 	// A port nothing listens on.
 	c, _ := kms.New(kms.Config{Region: "ap-guangzhou", Endpoint: "http://127.0.0.1:1", Credentials: creds, MaxRetries: -1})
-	if _, err := c.ListKeys(context.Background(), kms.ListOptions{}); kms.Code(err) != kms.CodeNetwork {
+	if _, err := c.ListKeys(context.Background(), kms.ListOptions{}); errcode.Code(err) != kms.CodeNetwork {
 		t.Fatalf("refused: %v", err)
 	}
 	// A server that is not a KMS.
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>proxy login</html>")) }))
 	defer hs.Close()
 	c, _ = kms.New(kms.Config{Region: "ap-guangzhou", Endpoint: hs.URL, Credentials: creds})
-	if _, err := c.ListKeys(context.Background(), kms.ListOptions{}); kms.Code(err) != kms.CodeBadResponse {
+	if _, err := c.ListKeys(context.Background(), kms.ListOptions{}); errcode.Code(err) != kms.CodeBadResponse {
 		t.Fatalf("not a KMS: %v", err)
 	}
 	// A server with an untrusted certificate.
 	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer ts.Close()
 	c, _ = kms.New(kms.Config{Region: "ap-guangzhou", Endpoint: ts.URL, Credentials: creds})
-	if _, err := c.ListKeys(context.Background(), kms.ListOptions{}); kms.Code(err) != kms.CodeTLS {
+	if _, err := c.ListKeys(context.Background(), kms.ListOptions{}); errcode.Code(err) != kms.CodeTLS {
 		t.Fatalf("untrusted TLS: %v", err)
 	}
 	// A cancelled context.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := c.ListKeys(ctx, kms.ListOptions{}); kms.Code(err) != kms.CodeCancelled {
+	if _, err := c.ListKeys(ctx, kms.ListOptions{}); errcode.Code(err) != kms.CodeCancelled {
 		t.Fatalf("cancelled: %v", err)
 	}
 	// A timeout.
 	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { time.Sleep(3 * time.Second) }))
 	defer slow.Close()
 	c, _ = kms.New(kms.Config{Region: "ap-guangzhou", Endpoint: slow.URL, Credentials: creds, Timeout: time.Second})
-	if _, err := c.ListKeys(context.Background(), kms.ListOptions{}); kms.Code(err) != kms.CodeTimeout {
+	if _, err := c.ListKeys(context.Background(), kms.ListOptions{}); errcode.Code(err) != kms.CodeTimeout {
 		t.Fatalf("timeout: %v", err)
 	}
 }
@@ -290,26 +280,82 @@ func TestRequestLimitExceededIsRetried(t *testing.T) {
 	}
 	c, _ = kms.New(kms.Config{Region: "ap-guangzhou", Endpoint: hs.URL, MaxRetries: -1, Credentials: kms.StaticCredentials(kms.Credentials{SecretID: "AKIDx", SecretKey: "k"})})
 	calls.Store(0)
-	if _, err := c.Regions(context.Background()); kms.Code(err) != "RequestLimitExceeded" {
+	if _, err := c.Regions(context.Background()); errcode.Code(err) != "RequestLimitExceeded" {
 		t.Fatalf("without retries: %v", err)
 	}
 }
 
-func TestParseEndpoint(t *testing.T) {
-	for _, tc := range []struct{ in, scheme, host string }{
-		{"", "HTTPS", kms.DefaultEndpoint},
-		{"kms.ap-guangzhou.tencentcloudapi.com", "HTTPS", "kms.ap-guangzhou.tencentcloudapi.com"},
-		{"http://127.0.0.1:9000", "HTTP", "127.0.0.1:9000"},
-		{"https://kms.internal:8443/", "HTTPS", "kms.internal:8443"},
-	} {
-		s, h, err := kms.ParseEndpoint(tc.in)
-		if err != nil || s != tc.scheme || h != tc.host {
-			t.Errorf("%q → %s %s %v", tc.in, s, h, err)
+// TestEndpoints: a client reaches the endpoint it was given, a path prefix included (an
+// API gateway in front of KMS), and refuses one that backend/endpoint refuses.
+func TestEndpoints(t *testing.T) {
+	lk := localkmstest.Start(t)
+	var paths []string
+	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths = append(paths, r.URL.Path)
+		r.URL.Path = strings.TrimPrefix(r.URL.Path, "/gw")
+		lk.Server.ServeHTTP(w, r)
+	}))
+	t.Cleanup(gw.Close)
+	creds := kms.StaticCredentials(kms.Credentials{SecretID: lk.SecretID, SecretKey: lk.SecretKey})
+	c, err := kms.New(kms.Config{Region: lk.Region, Endpoint: gw.URL + "/gw", Credentials: creds})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ListKeys(context.Background(), kms.ListOptions{}); err != nil || len(paths) != 1 || paths[0] != "/gw" {
+		t.Fatalf("through the gateway: %v, paths %v", err, paths)
+	}
+	for _, bad := range []string{"ftp://x", "http://u:p@x", "http://", "http://kms.tencentcloudapi.com"} {
+		_, err := kms.New(kms.Config{Region: "ap-guangzhou", Endpoint: bad, Credentials: creds})
+		if errcode.Code(err) != kms.CodeInvalidConfig || strings.Contains(err.Error(), "u:p") {
+			t.Errorf("%q: %v", bad, err)
 		}
 	}
-	for _, bad := range []string{"ftp://x", "http://x/path", "http://u:p@x", "http://"} {
-		if _, _, err := kms.ParseEndpoint(bad); kms.Code(err) != kms.CodeInvalidConfig {
-			t.Errorf("%q accepted: %v", bad, err)
+}
+
+// TestExpiredTokenIsCredentialsExpired: the service refuses a timed-out session token
+// with AuthFailure.TokenFailure; signed with temporary credentials at or near their
+// known expiry, that is Credentials.Expired (new credentials needed), and otherwise the
+// service's code stays (a wrong or revoked token, or an unknown expiry).
+func TestExpiredTokenIsCredentialsExpired(t *testing.T) {
+	clock := time.Now()
+	lk := localkmstest.Start(t, localkmstest.Configure(func(o *localkms.Options) {
+		o.Now = func() time.Time { return clock }
+	}))
+	tc, err := lk.Server.IssueTemporaryCredential(time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientWith := func(expiry time.Time) *kms.Client {
+		c, err := kms.New(kms.Config{Region: lk.Region, Language: "en-US", Endpoint: lk.URL, Transport: lk.Transport,
+			Credentials: kms.StaticCredentials(kms.Credentials{SecretID: tc.SecretID, SecretKey: tc.SecretKey, Token: tc.Token, Expiry: expiry})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	ctx := context.Background()
+	if _, err := clientWith(tc.Expiry).ListKeys(ctx, kms.ListOptions{}); err != nil {
+		t.Fatalf("before expiry: %v", err)
+	}
+	clock = clock.Add(time.Hour) // the server's clock: the token has now expired
+
+	for _, c := range []struct {
+		name   string
+		expiry time.Time
+		want   string
+	}{
+		{"past its expiry", time.Now().Add(-time.Minute), kms.CodeCredentialsExpired},
+		{"expiring within the clock slack", time.Now().Add(2 * time.Minute), kms.CodeCredentialsExpired},
+		{"an hour left", time.Now().Add(time.Hour), "AuthFailure.TokenFailure"},
+		{"unknown expiry", time.Time{}, "AuthFailure.TokenFailure"},
+	} {
+		_, err := clientWith(c.expiry).ListKeys(ctx, kms.ListOptions{})
+		e := errcode.As(err)
+		if e == nil || e.Code != c.want || e.RequestID == "" || e.Op != "kms ListKeyDetail" {
+			t.Fatalf("%s: got %+v, want code %s with the request id", c.name, e, c.want)
+		}
+		if c.want == kms.CodeCredentialsExpired && !strings.Contains(e.Message, "Token verification failed") {
+			t.Fatalf("%s: the message %q lacks the service's", c.name, e.Message)
 		}
 	}
 }

@@ -5,12 +5,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
-	"hash"
+	"slices"
 
 	"github.com/emmansun/gmsm/sm2"
 )
@@ -22,6 +22,7 @@ import (
 const (
 	maxRawMessage       = 4096 // bytes of a RAW message to sign or verify
 	digestLen           = 32   // bytes of a DIGEST message (SHA-256 or SM3)
+	digestLen384        = 48   // bytes of a DIGEST message for ECDSA384_SHA384 (SHA-384)
 	maxSM2Ciphertext    = 256  // bytes of AsymmetricSm2Decrypt ciphertext
 	maxSignatureBytes   = 1024 // bytes of a signature accepted for verification
 	maxRSACiphertextLen = 512  // bytes of AsymmetricRsaDecrypt ciphertext accepted for parsing
@@ -29,10 +30,12 @@ const (
 
 // Signing algorithms.
 const (
-	sigRSAPSS   = "RSA_PSS_SHA_256"
-	sigRSAPKCS1 = "RSA_PKCS1_SHA_256"
-	sigECC      = "ECC_P256_R1"
-	sigSM2      = "SM2DSA"
+	sigRSAPSS    = "RSA_PSS_SHA_256"
+	sigRSAPKCS1  = "RSA_PKCS1_SHA_256"
+	sigECC       = "ECC_P256_R1"
+	sigSM2       = "SM2DSA"
+	sigECDSA384  = algNameECDSA384 // unconfirmed name, see national.go
+	sigAlgsValid = "RSA_PSS_SHA_256, RSA_PKCS1_SHA_256, ECC_P256_R1, ECDSA384_SHA384 or SM2DSA"
 )
 
 // sigAlgorithmsFor lists the signing algorithms a key usage accepts.
@@ -44,25 +47,29 @@ func sigAlgorithmsFor(usage string) []string {
 		return []string{sigECC}
 	case usageSM2Sign:
 		return []string{sigSM2}
+	case usageECDSA384Sign:
+		return []string{sigECDSA384}
 	}
 	return nil
 }
 
-// requireAsymmetric checks that k is Enabled and has one of the usages.
-func requireAsymmetric(k *key, usages ...string) *apiError {
-	ok := false
-	for _, u := range usages {
-		if k.rec.Usage == u {
-			ok = true
-		}
+// signingUsages are the usages of signing keys.
+var signingUsages = []string{usageRSASign, usageECCSign, usageSM2Sign, usageECDSA384Sign}
+
+// asymmetricKey resolves a KeyId parameter to an Enabled key with one of the
+// usages.
+func (s *Server) asymmetricKey(region, id string, usages ...string) (*key, *apiError) {
+	k, e := s.findKey(region, id)
+	if e != nil {
+		return nil, e
 	}
-	if !ok {
-		return errInvalidKeyUsage(k.rec.KeyID, k.rec.Usage)
+	if !slices.Contains(usages, k.rec.Usage) {
+		return nil, errInvalidKeyUsage(k.rec.KeyID, k.rec.Usage)
 	}
 	if k.rec.State != stateEnabled {
-		return errStateNotSupport(k.rec.KeyID, k.rec.State)
+		return nil, errStateNotSupport(k.rec.KeyID, k.rec.State)
 	}
-	return nil
+	return k, nil
 }
 
 // ---- GetPublicKey --------------------------------------------------------------
@@ -73,12 +80,9 @@ type getPublicKeyResult struct {
 	PublicKeyPem string `json:"PublicKeyPem"`
 }
 
-func actGetPublicKey(s *Server, c *call, p *keyIDParams) (any, *apiError) {
-	k, e := s.findKey(c.region, p.KeyID)
+func actGetPublicKey(s *Server, c *call, p *keyIDParams) (*getPublicKeyResult, *apiError) {
+	k, e := s.asymmetricKey(c.region, p.KeyID, append([]string{usageRSADecrypt, usageSM2Decrypt}, signingUsages...)...)
 	if e != nil {
-		return nil, e
-	}
-	if e := requireAsymmetric(k, usageRSADecrypt, usageSM2Decrypt, usageRSASign, usageECCSign, usageSM2Sign); e != nil {
 		return nil, e
 	}
 	return &getPublicKeyResult{
@@ -91,128 +95,70 @@ func actGetPublicKey(s *Server, c *call, p *keyIDParams) (any, *apiError) {
 // ---- asymmetric decryption -----------------------------------------------------
 
 type rsaDecryptParams struct {
-	KeyID      string
-	Ciphertext string
-	Algorithm  string
+	KeyID      string `param:"KeyId,required"`
+	Ciphertext string `param:"Ciphertext,required"`
+	Algorithm  string `param:"Algorithm,required"`
 }
 
-func (p *rsaDecryptParams) fields() []field {
-	return []field{
-		fStr("KeyId", &p.KeyID, true),
-		fStr("Ciphertext", &p.Ciphertext, true),
-		fStr("Algorithm", &p.Algorithm, true),
+// asymmetricDecrypt is the end of AsymmetricRsaDecrypt and AsymmetricSm2Decrypt:
+// open decrypts with the private key of the KeyId parameter id, which must have
+// the usage.
+func (s *Server) asymmetricDecrypt(c *call, id, usage string, open func(priv crypto.PrivateKey) ([]byte, error)) (*decryptResult, *apiError) {
+	k, e := s.asymmetricKey(c.region, id, usage)
+	if e != nil {
+		return nil, e
 	}
+	plain, err := open(k.priv)
+	if err != nil {
+		return nil, apiErr(codeDecryptError, "Decryption failed.", "解密失败。")
+	}
+	defer wipe(plain)
+	return &decryptResult{KeyID: k.rec.KeyID, Plaintext: base64.StdEncoding.EncodeToString(plain)}, nil
 }
 
-type asymDecryptResult struct {
-	KeyID     string `json:"KeyId"`
-	Plaintext string `json:"Plaintext"`
-}
-
-func errDecrypt() *apiError {
-	return apiErr(codeDecryptError, "Decryption failed.", "解密失败。")
-}
-
-func actAsymmetricRsaDecrypt(s *Server, c *call, p *rsaDecryptParams) (any, *apiError) {
-	var h hash.Hash
-	switch p.Algorithm {
-	case algRSAPKCS1:
-	case algRSAOAEPSHA1:
-		h = sha1.New()
-	case algRSAOAEPSHA256:
-		h = sha256.New()
-	default:
-		return nil, errInvalidParam("Algorithm", "must be RSAES_PKCS1_V1_5, RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256", "取值必须为 RSAES_PKCS1_V1_5、RSAES_OAEP_SHA_1 或 RSAES_OAEP_SHA_256")
+func actAsymmetricRsaDecrypt(s *Server, c *call, p *rsaDecryptParams) (*decryptResult, *apiError) {
+	if e := checkRSAES("Algorithm", p.Algorithm); e != nil {
+		return nil, e
 	}
 	ct, err := base64.StdEncoding.DecodeString(p.Ciphertext)
 	if err != nil || len(ct) > maxRSACiphertextLen {
 		return nil, errInvalidParam("Ciphertext", "must be base64 of an RSA ciphertext", "必须是 base64 编码的 RSA 密文")
 	}
-	k, e := s.findKey(c.region, p.KeyID)
-	if e != nil {
-		return nil, e
-	}
-	if e := requireAsymmetric(k, usageRSADecrypt); e != nil {
-		return nil, e
-	}
-	priv := k.priv.(*rsa.PrivateKey)
-	var plain []byte
-	if h == nil {
-		//lint:ignore SA1019 Tencent KMS offers RSAES_PKCS1_V1_5, so the local KMS (and its tests) must too.
-		plain, err = rsa.DecryptPKCS1v15(nil, priv, ct)
-	} else {
-		plain, err = rsa.DecryptOAEP(h, nil, priv, ct, nil)
-	}
-	if err != nil {
-		return nil, errDecrypt()
-	}
-	defer wipe(plain)
-	return &asymDecryptResult{KeyID: k.rec.KeyID, Plaintext: base64.StdEncoding.EncodeToString(plain)}, nil
+	return s.asymmetricDecrypt(c, p.KeyID, usageRSADecrypt, func(priv crypto.PrivateKey) ([]byte, error) {
+		return rsaDecrypt(priv.(*rsa.PrivateKey), p.Algorithm, ct)
+	})
 }
 
 type sm2DecryptParams struct {
-	KeyID      string
-	Ciphertext string
+	KeyID      string `param:"KeyId,required"`
+	Ciphertext string `param:"Ciphertext,required"`
 }
 
-func (p *sm2DecryptParams) fields() []field {
-	return []field{fStr("KeyId", &p.KeyID, true), fStr("Ciphertext", &p.Ciphertext, true)}
-}
-
-func actAsymmetricSm2Decrypt(s *Server, c *call, p *sm2DecryptParams) (any, *apiError) {
+func actAsymmetricSm2Decrypt(s *Server, c *call, p *sm2DecryptParams) (*decryptResult, *apiError) {
 	ct, err := base64.StdEncoding.DecodeString(p.Ciphertext)
 	if err != nil || len(ct) > maxSM2Ciphertext {
 		return nil, errInvalidParam("Ciphertext", fmt.Sprintf("must be base64 of an SM2 ciphertext of at most %d bytes", maxSM2Ciphertext), fmt.Sprintf("必须是 base64 编码且不超过 %d 字节的 SM2 密文", maxSM2Ciphertext))
 	}
-	k, e := s.findKey(c.region, p.KeyID)
-	if e != nil {
-		return nil, e
-	}
-	if e := requireAsymmetric(k, usageSM2Decrypt); e != nil {
-		return nil, e
-	}
-	plain, err := sm2.Decrypt(k.priv.(*sm2.PrivateKey), ct)
-	if err != nil {
-		return nil, errDecrypt()
-	}
-	defer wipe(plain)
-	return &asymDecryptResult{KeyID: k.rec.KeyID, Plaintext: base64.StdEncoding.EncodeToString(plain)}, nil
+	return s.asymmetricDecrypt(c, p.KeyID, usageSM2Decrypt, func(priv crypto.PrivateKey) ([]byte, error) {
+		return sm2.Decrypt(priv.(*sm2.PrivateKey), ct)
+	})
 }
 
 // ---- Sign / Verify -------------------------------------------------------------
 
 type signParams struct {
-	Algorithm   string
-	Message     string
-	KeyID       string
-	MessageType string
-}
-
-func (p *signParams) fields() []field {
-	return []field{
-		fStr("Algorithm", &p.Algorithm, true),
-		fStr("Message", &p.Message, true),
-		fStr("KeyId", &p.KeyID, true),
-		fStr("MessageType", &p.MessageType, false),
-	}
+	Algorithm   string `param:"Algorithm,required"`
+	Message     string `param:"Message,required"`
+	KeyID       string `param:"KeyId,required"`
+	MessageType string `param:"MessageType"`
 }
 
 type verifyParams struct {
-	KeyID          string
-	SignatureValue string
-	Message        string
-	Algorithm      string
-	MessageType    string
-}
-
-func (p *verifyParams) fields() []field {
-	return []field{
-		fStr("KeyId", &p.KeyID, true),
-		fStr("SignatureValue", &p.SignatureValue, true),
-		fStr("Message", &p.Message, true),
-		fStr("Algorithm", &p.Algorithm, true),
-		fStr("MessageType", &p.MessageType, false),
-	}
+	KeyID          string `param:"KeyId,required"`
+	SignatureValue string `param:"SignatureValue,required"`
+	Message        string `param:"Message,required"`
+	Algorithm      string `param:"Algorithm,required"`
+	MessageType    string `param:"MessageType"`
 }
 
 // signInputs decodes Message per MessageType and resolves the key and algorithm.
@@ -226,9 +172,9 @@ func (s *Server) signInputs(c *call, keyID, alg, message, messageType string) (*
 		return nil, nil, false, errInvalidValue("MessageType", "must be RAW or DIGEST", "取值必须为 RAW 或 DIGEST")
 	}
 	switch alg {
-	case sigRSAPSS, sigRSAPKCS1, sigECC, sigSM2:
+	case sigRSAPSS, sigRSAPKCS1, sigECC, sigSM2, sigECDSA384:
 	default:
-		return nil, nil, false, errInvalidValue("Algorithm", "must be RSA_PSS_SHA_256, RSA_PKCS1_SHA_256, ECC_P256_R1 or SM2DSA", "取值必须为 RSA_PSS_SHA_256、RSA_PKCS1_SHA_256、ECC_P256_R1 或 SM2DSA")
+		return nil, nil, false, errInvalidValue("Algorithm", "must be "+sigAlgsValid, "取值必须为 "+sigAlgsValid+" 之一")
 	}
 	msg, err := base64.StdEncoding.DecodeString(message)
 	if err != nil {
@@ -237,26 +183,27 @@ func (s *Server) signInputs(c *call, keyID, alg, message, messageType string) (*
 	if raw && len(msg) > maxRawMessage {
 		return nil, nil, false, errInvalidValue("Message", fmt.Sprintf("a RAW message is at most %d bytes", maxRawMessage), fmt.Sprintf("RAW 消息不能超过 %d 字节", maxRawMessage))
 	}
-	if !raw && len(msg) != digestLen {
-		return nil, nil, false, errInvalidValue("Message", fmt.Sprintf("a DIGEST message is exactly %d bytes", digestLen), fmt.Sprintf("DIGEST 消息必须为 %d 字节", digestLen))
+	if n := digestSize(alg); !raw && len(msg) != n {
+		return nil, nil, false, errInvalidValue("Message", fmt.Sprintf("a DIGEST message for %s is exactly %d bytes", alg, n), fmt.Sprintf("%s 的 DIGEST 消息必须为 %d 字节", alg, n))
 	}
-	k, e := s.findKey(c.region, keyID)
+	k, e := s.asymmetricKey(c.region, keyID, signingUsages...)
 	if e != nil {
 		return nil, nil, false, e
 	}
-	if e := requireAsymmetric(k, usageRSASign, usageECCSign, usageSM2Sign); e != nil {
-		return nil, nil, false, e
-	}
-	allowed := false
-	for _, a := range sigAlgorithmsFor(k.rec.Usage) {
-		if a == alg {
-			allowed = true
-		}
-	}
-	if !allowed {
+	if !slices.Contains(sigAlgorithmsFor(k.rec.Usage), alg) {
 		return nil, nil, false, errInvalidValue("Algorithm", fmt.Sprintf("%s cannot be used with a %s key", alg, k.rec.Usage), fmt.Sprintf("%s 不能用于 %s 类型的密钥", alg, k.rec.Usage))
 	}
 	return k, msg, raw, nil
+}
+
+// digestSize is the length of a DIGEST message for a signing algorithm: 48
+// bytes (SHA-384) for ECDSA384_SHA384, 32 (SHA-256 or SM3) for the others. The
+// API documents 32 bytes, which predates ECDSA-384 keys.
+func digestSize(alg string) int {
+	if alg == sigECDSA384 {
+		return digestLen384
+	}
+	return digestLen
 }
 
 // sha256Digest returns msg itself for DIGEST input and SHA-256(msg) for RAW.
@@ -268,11 +215,20 @@ func sha256Digest(msg []byte, raw bool) []byte {
 	return sum[:]
 }
 
+// sha384Digest returns msg itself for DIGEST input and SHA-384(msg) for RAW.
+func sha384Digest(msg []byte, raw bool) []byte {
+	if !raw {
+		return msg
+	}
+	sum := sha512.Sum384(msg)
+	return sum[:]
+}
+
 type signResult struct {
 	Signature string `json:"Signature"`
 }
 
-func actSignByAsymmetricKey(s *Server, c *call, p *signParams) (any, *apiError) {
+func actSignByAsymmetricKey(s *Server, c *call, p *signParams) (*signResult, *apiError) {
 	k, msg, raw, e := s.signInputs(c, p.KeyID, p.Algorithm, p.Message, p.MessageType)
 	if e != nil {
 		return nil, e
@@ -286,6 +242,8 @@ func actSignByAsymmetricKey(s *Server, c *call, p *signParams) (any, *apiError) 
 		sig, err = rsa.SignPKCS1v15(nil, k.priv.(*rsa.PrivateKey), crypto.SHA256, sha256Digest(msg, raw))
 	case sigECC:
 		sig, err = ecdsa.SignASN1(rand.Reader, k.priv.(*ecdsa.PrivateKey), sha256Digest(msg, raw))
+	case sigECDSA384:
+		sig, err = ecdsa.SignASN1(rand.Reader, k.priv.(*ecdsa.PrivateKey), sha384Digest(msg, raw))
 	case sigSM2:
 		var opts crypto.SignerOpts
 		if raw {
@@ -304,7 +262,7 @@ type verifyResult struct {
 	SignatureValid bool `json:"SignatureValid"`
 }
 
-func actVerifyByAsymmetricKey(s *Server, c *call, p *verifyParams) (any, *apiError) {
+func actVerifyByAsymmetricKey(s *Server, c *call, p *verifyParams) (*verifyResult, *apiError) {
 	sig, err := base64.StdEncoding.DecodeString(p.SignatureValue)
 	if err != nil || len(sig) > maxSignatureBytes {
 		return nil, errInvalidParam("SignatureValue", "must be base64 of a signature", "必须是 base64 编码的签名")
@@ -323,6 +281,8 @@ func actVerifyByAsymmetricKey(s *Server, c *call, p *verifyParams) (any, *apiErr
 		valid = rsa.VerifyPKCS1v15(pub, crypto.SHA256, sha256Digest(msg, raw), sig) == nil
 	case sigECC:
 		valid = ecdsa.VerifyASN1(&k.priv.(*ecdsa.PrivateKey).PublicKey, sha256Digest(msg, raw), sig)
+	case sigECDSA384:
+		valid = ecdsa.VerifyASN1(&k.priv.(*ecdsa.PrivateKey).PublicKey, sha384Digest(msg, raw), sig)
 	case sigSM2:
 		pub := &k.priv.(*sm2.PrivateKey).PublicKey
 		if raw {
@@ -336,31 +296,67 @@ func actVerifyByAsymmetricKey(s *Server, c *call, p *verifyParams) (any, *apiErr
 
 // ---- informational -------------------------------------------------------------
 
-type noParams struct{}
-
-func (p *noParams) fields() []field { return nil }
-
 type serviceStatusResult struct {
-	ServiceEnabled      bool   `json:"ServiceEnabled"`
-	InvalidType         int64  `json:"InvalidType"`
-	UserLevel           uint64 `json:"UserLevel"`
-	ProExpireTime       uint64 `json:"ProExpireTime"`
-	ProRenewFlag        uint64 `json:"ProRenewFlag"`
-	ProResourceID       string `json:"ProResourceId"`
-	ExclusiveVSMEnabled bool   `json:"ExclusiveVSMEnabled"`
-	ExclusiveHSMEnabled bool   `json:"ExclusiveHSMEnabled"`
-	SubscriptionInfo    string `json:"SubscriptionInfo"`
+	ServiceEnabled         bool              `json:"ServiceEnabled"`
+	InvalidType            int64             `json:"InvalidType"`
+	UserLevel              uint64            `json:"UserLevel"`
+	ProExpireTime          uint64            `json:"ProExpireTime"`
+	ProRenewFlag           uint64            `json:"ProRenewFlag"`
+	ProResourceID          string            `json:"ProResourceId"`
+	ExclusiveVSMEnabled    bool              `json:"ExclusiveVSMEnabled"`
+	ExclusiveHSMEnabled    bool              `json:"ExclusiveHSMEnabled"`
+	SubscriptionInfo       string            `json:"SubscriptionInfo"`
+	CmkUserCount           uint64            `json:"CmkUserCount"`
+	CmkLimit               uint64            `json:"CmkLimit"`
+	ExclusiveHSMList       []exclusiveHSM    `json:"ExclusiveHSMList"`
+	IsAllowedDataKeyHosted bool              `json:"IsAllowedDataKeyHosted"`
+	DataKeyLimit           uint64            `json:"DataKeyLimit"`
+	FreeDataKeyLimit       uint64            `json:"FreeDataKeyLimit"`
+	DataKeyUsedCount       uint64            `json:"DataKeyUsedCount"`
+	SyncTaskList           []destinationSync `json:"SyncTaskList"`
+	IsAllowedSync          bool              `json:"IsAllowedSync"`
+	QpsLimit               uint64            `json:"QpsLimit"`
+	QpsTotalLimit          uint64            `json:"QpsTotalLimit"`
+	RegionsQps             []regionQps       `json:"RegionsQps"`
+	ResourceZone           uint64            `json:"ResourceZone"`
+	ResourceRegion         uint64            `json:"ResourceRegion"`
 }
 
-func actGetServiceStatus(s *Server, c *call, p *noParams) (any, *apiError) {
-	return &serviceStatusResult{ServiceEnabled: true, InvalidType: 1}, nil
+// exclusiveHSM, destinationSync and regionQps are members of GetServiceStatus
+// lists the local KMS always answers empty (no HSM clusters, no key sync, no
+// per-region QPS limit).
+type exclusiveHSM struct {
+	HsmClusterID   string `json:"HsmClusterId"`
+	HsmClusterName string `json:"HsmClusterName"`
+}
+
+type destinationSync struct {
+	DestinationRegion string `json:"DestinationRegion"`
+	HsmClusterID      string `json:"HsmClusterId"`
+}
+
+type regionQps struct {
+	Region string `json:"Region"`
+	Qps    uint64 `json:"Qps"`
+}
+
+func actGetServiceStatus(s *Server, c *call, _ *empty) (*serviceStatusResult, *apiError) {
+	return &serviceStatusResult{
+		ServiceEnabled:   true,
+		InvalidType:      1,
+		CmkUserCount:     uint64(s.keyCount(c.region)),
+		CmkLimit:         uint64(s.cmkLimit),
+		ExclusiveHSMList: []exclusiveHSM{},
+		SyncTaskList:     []destinationSync{},
+		RegionsQps:       []regionQps{},
+	}, nil
 }
 
 type regionsResult struct {
 	Regions []string `json:"Regions"`
 }
 
-func actGetRegions(s *Server, c *call, p *noParams) (any, *apiError) {
+func actGetRegions(s *Server, c *call, _ *empty) (*regionsResult, *apiError) {
 	return &regionsResult{Regions: s.regions}, nil
 }
 
@@ -375,19 +371,6 @@ type algorithmsResult struct {
 	AsymmetricSignVerifyAlgorithms []algorithmInfo `json:"AsymmetricSignVerifyAlgorithms"`
 }
 
-var algorithms = algorithmsResult{
-	SymmetricAlgorithms: []algorithmInfo{{usageEncryptDecrypt, "AES_256"}},
-	AsymmetricAlgorithms: []algorithmInfo{
-		{usageRSADecrypt, "RSA_2048"},
-		{usageSM2Decrypt, "SM2"},
-	},
-	AsymmetricSignVerifyAlgorithms: []algorithmInfo{
-		{usageRSASign, "RSA_2048"},
-		{usageECCSign, "ECC"},
-		{usageSM2Sign, "SM2"},
-	},
-}
-
-func actListAlgorithms(s *Server, c *call, p *noParams) (any, *apiError) {
-	return &algorithms, nil
+func actListAlgorithms(s *Server, c *call, _ *empty) (*algorithmsResult, *apiError) {
+	return s.regionAlgorithms(c.region), nil
 }

@@ -76,6 +76,19 @@ func checkEncryptable(k *key, pendingDeleteCode string) *apiError {
 	return errStateNotSupport(r.KeyID, r.State)
 }
 
+// encryptionKey resolves a KeyId parameter to a key that may encrypt now
+// (Encrypt, GenerateDataKey); see checkEncryptable.
+func (s *Server) encryptionKey(region, id, pendingDeleteCode string) (*key, *apiError) {
+	k, e := s.findKey(region, id)
+	if e != nil {
+		return nil, e
+	}
+	if e := checkEncryptable(k, pendingDeleteCode); e != nil {
+		return nil, e
+	}
+	return k, nil
+}
+
 // sealWith encrypts plain under the key's newest version.
 func sealWith(k *key, plain, ec []byte) string {
 	ver := k.latest()
@@ -131,17 +144,9 @@ func (s *Server) openBlob(region, text string, ec []byte) (*key, *blob, []byte, 
 // ---- Encrypt -------------------------------------------------------------------
 
 type encryptParams struct {
-	KeyID             string
-	Plaintext         string
-	EncryptionContext string
-}
-
-func (p *encryptParams) fields() []field {
-	return []field{
-		fStr("KeyId", &p.KeyID, true),
-		fStr("Plaintext", &p.Plaintext, true),
-		fStr("EncryptionContext", &p.EncryptionContext, false),
-	}
+	KeyID             string `param:"KeyId,required"`
+	Plaintext         string `param:"Plaintext,required"`
+	EncryptionContext string `param:"EncryptionContext"`
 }
 
 type encryptResult struct {
@@ -149,15 +154,7 @@ type encryptResult struct {
 	KeyID          string `json:"KeyId"`
 }
 
-func (r *encryptResult) appendJSON(b []byte) []byte {
-	b = append(b, `{"CiphertextBlob":"`...)
-	b = append(b, r.CiphertextBlob...)
-	b = append(b, `","KeyId":"`...)
-	b = append(b, r.KeyID...)
-	return append(b, `"}`...)
-}
-
-func actEncrypt(s *Server, c *call, p *encryptParams) (any, *apiError) {
+func actEncrypt(s *Server, c *call, p *encryptParams) (*encryptResult, *apiError) {
 	plain, err := base64.StdEncoding.DecodeString(p.Plaintext)
 	if err != nil || len(plain) > maxBlobPlain {
 		return nil, apiErr(codeInvalidPlaintext,
@@ -168,11 +165,8 @@ func actEncrypt(s *Server, c *call, p *encryptParams) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	k, e := s.findKey(c.region, p.KeyID)
+	k, e := s.encryptionKey(c.region, p.KeyID, codeCmkStateNotSupport)
 	if e != nil {
-		return nil, e
-	}
-	if e := checkEncryptable(k, codeCmkStateNotSupport); e != nil {
 		return nil, e
 	}
 	blobText := sealWith(k, plain, ec)
@@ -183,35 +177,20 @@ func actEncrypt(s *Server, c *call, p *encryptParams) (any, *apiError) {
 // ---- Decrypt -------------------------------------------------------------------
 
 type decryptParams struct {
-	CiphertextBlob      string
-	EncryptionContext   string
-	EncryptionPublicKey string
-	EncryptionAlgorithm string
+	CiphertextBlob      string `param:"CiphertextBlob,required"`
+	EncryptionContext   string `param:"EncryptionContext"`
+	EncryptionPublicKey string `param:"EncryptionPublicKey"`
+	EncryptionAlgorithm string `param:"EncryptionAlgorithm"`
 }
 
-func (p *decryptParams) fields() []field {
-	return []field{
-		fStr("CiphertextBlob", &p.CiphertextBlob, true),
-		fStr("EncryptionContext", &p.EncryptionContext, false),
-		fStr("EncryptionPublicKey", &p.EncryptionPublicKey, false),
-		fStr("EncryptionAlgorithm", &p.EncryptionAlgorithm, false),
-	}
-}
-
+// decryptResult is the result of Decrypt, AsymmetricRsaDecrypt and
+// AsymmetricSm2Decrypt.
 type decryptResult struct {
 	KeyID     string `json:"KeyId"`
 	Plaintext string `json:"Plaintext"`
 }
 
-func (r *decryptResult) appendJSON(b []byte) []byte {
-	b = append(b, `{"KeyId":"`...)
-	b = append(b, r.KeyID...)
-	b = append(b, `","Plaintext":"`...)
-	b = append(b, r.Plaintext...)
-	return append(b, `"}`...)
-}
-
-func actDecrypt(s *Server, c *call, p *decryptParams) (any, *apiError) {
+func actDecrypt(s *Server, c *call, p *decryptParams) (*decryptResult, *apiError) {
 	ec, e := canonicalContext("EncryptionContext", p.EncryptionContext)
 	if e != nil {
 		return nil, e
@@ -235,19 +214,10 @@ func actDecrypt(s *Server, c *call, p *decryptParams) (any, *apiError) {
 // ---- ReEncrypt -----------------------------------------------------------------
 
 type reEncryptParams struct {
-	CiphertextBlob               string
-	DestinationKeyID             string
-	SourceEncryptionContext      string
-	DestinationEncryptionContext string
-}
-
-func (p *reEncryptParams) fields() []field {
-	return []field{
-		fStr("CiphertextBlob", &p.CiphertextBlob, true),
-		fStr("DestinationKeyId", &p.DestinationKeyID, false),
-		fStr("SourceEncryptionContext", &p.SourceEncryptionContext, false),
-		fStr("DestinationEncryptionContext", &p.DestinationEncryptionContext, false),
-	}
+	CiphertextBlob               string `param:"CiphertextBlob,required"`
+	DestinationKeyID             string `param:"DestinationKeyId"`
+	SourceEncryptionContext      string `param:"SourceEncryptionContext"`
+	DestinationEncryptionContext string `param:"DestinationEncryptionContext"`
 }
 
 type reEncryptResult struct {
@@ -257,7 +227,7 @@ type reEncryptResult struct {
 	ReEncrypted    bool   `json:"ReEncrypted"`
 }
 
-func actReEncrypt(s *Server, c *call, p *reEncryptParams) (any, *apiError) {
+func actReEncrypt(s *Server, c *call, p *reEncryptParams) (*reEncryptResult, *apiError) {
 	srcEC, e := canonicalContext("SourceEncryptionContext", p.SourceEncryptionContext)
 	if e != nil {
 		return nil, e
@@ -296,24 +266,21 @@ func actReEncrypt(s *Server, c *call, p *reEncryptParams) (any, *apiError) {
 
 // ---- GenerateDataKey -----------------------------------------------------------
 
-type generateDataKeyParams struct {
-	KeyID               string
-	KeySpec             string
-	NumberOfBytes       *uint64
-	EncryptionContext   string
-	EncryptionPublicKey string
-	EncryptionAlgorithm string
+// checkNumberOfBytes checks NumberOfBytes of GenerateDataKey and GenerateRandom.
+func checkNumberOfBytes(n uint64) *apiError {
+	if n < 1 || n > maxDataKeyBytes {
+		return errInvalidParam("NumberOfBytes", fmt.Sprintf("must be between 1 and %d", maxDataKeyBytes), fmt.Sprintf("取值范围为 1-%d", maxDataKeyBytes))
+	}
+	return nil
 }
 
-func (p *generateDataKeyParams) fields() []field {
-	return []field{
-		fStr("KeyId", &p.KeyID, true),
-		fStr("KeySpec", &p.KeySpec, false),
-		fUint("NumberOfBytes", &p.NumberOfBytes, false),
-		fStr("EncryptionContext", &p.EncryptionContext, false),
-		fStr("EncryptionPublicKey", &p.EncryptionPublicKey, false),
-		fStr("EncryptionAlgorithm", &p.EncryptionAlgorithm, false),
-	}
+type generateDataKeyParams struct {
+	KeyID               string  `param:"KeyId,required"`
+	KeySpec             string  `param:"KeySpec"`
+	NumberOfBytes       *uint64 `param:"NumberOfBytes"`
+	EncryptionContext   string  `param:"EncryptionContext"`
+	EncryptionPublicKey string  `param:"EncryptionPublicKey"`
+	EncryptionAlgorithm string  `param:"EncryptionAlgorithm"`
 }
 
 type generateDataKeyResult struct {
@@ -322,23 +289,13 @@ type generateDataKeyResult struct {
 	CiphertextBlob string `json:"CiphertextBlob"`
 }
 
-func (r *generateDataKeyResult) appendJSON(b []byte) []byte {
-	b = append(b, `{"KeyId":"`...)
-	b = append(b, r.KeyID...)
-	b = append(b, `","Plaintext":"`...)
-	b = append(b, r.Plaintext...)
-	b = append(b, `","CiphertextBlob":"`...)
-	b = append(b, r.CiphertextBlob...)
-	return append(b, `"}`...)
-}
-
-func actGenerateDataKey(s *Server, c *call, p *generateDataKeyParams) (any, *apiError) {
+func actGenerateDataKey(s *Server, c *call, p *generateDataKeyParams) (*generateDataKeyResult, *apiError) {
 	var n uint64
 	switch {
 	case p.NumberOfBytes != nil:
 		n = *p.NumberOfBytes
-		if n < 1 || n > maxDataKeyBytes {
-			return nil, errInvalidParam("NumberOfBytes", fmt.Sprintf("must be between 1 and %d", maxDataKeyBytes), fmt.Sprintf("取值范围为 1-%d", maxDataKeyBytes))
+		if e := checkNumberOfBytes(n); e != nil {
+			return nil, e
 		}
 	case p.KeySpec == "AES_128":
 		n = 16
@@ -357,11 +314,8 @@ func actGenerateDataKey(s *Server, c *call, p *generateDataKeyParams) (any, *api
 	if e != nil {
 		return nil, e
 	}
-	k, e := s.findKey(c.region, p.KeyID)
+	k, e := s.encryptionKey(c.region, p.KeyID, codeKeyPendingDelete)
 	if e != nil {
-		return nil, e
-	}
-	if e := checkEncryptable(k, codeKeyPendingDelete); e != nil {
 		return nil, e
 	}
 	dek := make([]byte, n)
@@ -380,21 +334,17 @@ func actGenerateDataKey(s *Server, c *call, p *generateDataKeyParams) (any, *api
 // ---- GenerateRandom ------------------------------------------------------------
 
 type generateRandomParams struct {
-	NumberOfBytes *uint64
-}
-
-func (p *generateRandomParams) fields() []field {
-	return []field{fUint("NumberOfBytes", &p.NumberOfBytes, true)}
+	NumberOfBytes *uint64 `param:"NumberOfBytes,required"`
 }
 
 type generateRandomResult struct {
 	Plaintext string `json:"Plaintext"`
 }
 
-func actGenerateRandom(s *Server, c *call, p *generateRandomParams) (any, *apiError) {
+func actGenerateRandom(s *Server, c *call, p *generateRandomParams) (*generateRandomResult, *apiError) {
 	n := *p.NumberOfBytes
-	if n < 1 || n > maxDataKeyBytes {
-		return nil, errInvalidParam("NumberOfBytes", fmt.Sprintf("must be between 1 and %d", maxDataKeyBytes), fmt.Sprintf("取值范围为 1-%d", maxDataKeyBytes))
+	if e := checkNumberOfBytes(n); e != nil {
+		return nil, e
 	}
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
@@ -422,6 +372,45 @@ const (
 	algRSAOAEPSHA256 = "RSAES_OAEP_SHA_256"
 	minCallerRSABits = 2048 // bits
 )
+
+// checkRSAES checks the parameter name naming an RSAES algorithm.
+func checkRSAES(name, alg string) *apiError {
+	switch alg {
+	case algRSAPKCS1, algRSAOAEPSHA1, algRSAOAEPSHA256:
+		return nil
+	}
+	return errInvalidParam(name, "must be RSAES_PKCS1_V1_5, RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256", "取值必须为 RSAES_PKCS1_V1_5、RSAES_OAEP_SHA_1 或 RSAES_OAEP_SHA_256")
+}
+
+// oaepHash returns the hash of the RSAES algorithm alg, nil for RSAES_PKCS1_V1_5.
+func oaepHash(alg string) hash.Hash {
+	switch alg {
+	case algRSAOAEPSHA1:
+		return sha1.New()
+	case algRSAOAEPSHA256:
+		return sha256.New()
+	}
+	return nil
+}
+
+// rsaEncrypt encrypts plain under pub with the RSAES algorithm alg.
+func rsaEncrypt(pub *rsa.PublicKey, alg string, plain []byte) ([]byte, error) {
+	if h := oaepHash(alg); h != nil {
+		return rsa.EncryptOAEP(h, rand.Reader, pub, plain, nil)
+	}
+	//lint:ignore SA1019 Tencent KMS offers RSAES_PKCS1_V1_5, so the local KMS (and its tests) must too.
+	return rsa.EncryptPKCS1v15(rand.Reader, pub, plain)
+}
+
+// rsaDecrypt opens ct, encrypted under priv's public key with the RSAES
+// algorithm alg.
+func rsaDecrypt(priv *rsa.PrivateKey, alg string, ct []byte) ([]byte, error) {
+	if h := oaepHash(alg); h != nil {
+		return rsa.DecryptOAEP(h, nil, priv, ct, nil)
+	}
+	//lint:ignore SA1019 Tencent KMS offers RSAES_PKCS1_V1_5, so the local KMS (and its tests) must too.
+	return rsa.DecryptPKCS1v15(nil, priv, ct)
+}
 
 func errCallerKey(en, zh string) *apiError {
 	return errInvalidParam("EncryptionPublicKey", en, zh)
@@ -488,15 +477,8 @@ func (ck callerKey) encode(plain []byte) (string, *apiError) {
 		out, err = sm2.EncryptASN1(rand.Reader, ck.sm2Key, plain)
 	case ck.sm2Key != nil:
 		out, err = sm2.Encrypt(rand.Reader, ck.sm2Key, plain, sm2.NewPlainEncrypterOpts(sm2.MarshalUncompressed, sm2.C1C3C2))
-	case ck.rsaKey != nil && ck.alg == algRSAPKCS1:
-		//lint:ignore SA1019 Tencent KMS offers RSAES_PKCS1_V1_5, so the local KMS (and its tests) must too.
-		out, err = rsa.EncryptPKCS1v15(rand.Reader, ck.rsaKey, plain)
 	case ck.rsaKey != nil:
-		var h hash.Hash = sha256.New()
-		if ck.alg == algRSAOAEPSHA1 {
-			h = sha1.New()
-		}
-		out, err = rsa.EncryptOAEP(h, rand.Reader, ck.rsaKey, plain, nil)
+		out, err = rsaEncrypt(ck.rsaKey, ck.alg, plain)
 	default:
 		return base64.StdEncoding.EncodeToString(plain), nil
 	}

@@ -1,24 +1,34 @@
 package localkms
 
 import (
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
-	"hash"
 
+	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
 )
 
 // Bring your own key: GetParametersForImport, ImportKeyMaterial,
 // DeleteImportedKeyMaterial (CreateKey Type=2 creates the EXTERNAL key).
+//
+// The API documents RSA_2048 wrapping keys with RSAES_PKCS1_V1_5,
+// RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256. In national-standard regions the local
+// KMS also offers WrappingAlgorithm SM2 with WrappingKeySpec SM2 (material
+// encrypted with SM2 public-key encryption, C1C3C2 in ASN.1 or plain form): an
+// extension the SDK documentation does not list, see docs/LOCAL-KMS.md.
 
 const (
-	importTokenLen = 64 // characters of an ImportToken
-	materialDomain = "kmsdesk localkms import material v1"
+	importTokenLen   = 64 // characters of an ImportToken
+	materialDomain   = "kmsdesk localkms import material v1"
+	wrappingSpecRSA  = "RSA_2048"
+	wrappingSpecSM2  = "SM2"
+	wrappingAlgSM2   = "SM2"
+	maxWrappedLength = maxRSACiphertextLen // bytes of EncryptedKeyMaterial accepted for parsing
 )
 
 func errNotExternal(id string) *apiError {
@@ -35,17 +45,9 @@ func materialDigest(m []byte) []byte {
 }
 
 type getImportParams struct {
-	KeyID             string
-	WrappingAlgorithm string
-	WrappingKeySpec   string
-}
-
-func (p *getImportParams) fields() []field {
-	return []field{
-		fStr("KeyId", &p.KeyID, true),
-		fStr("WrappingAlgorithm", &p.WrappingAlgorithm, true),
-		fStr("WrappingKeySpec", &p.WrappingKeySpec, true),
-	}
+	KeyID             string `param:"KeyId,required"`
+	WrappingAlgorithm string `param:"WrappingAlgorithm,required"`
+	WrappingKeySpec   string `param:"WrappingKeySpec,required"`
 }
 
 type getImportResult struct {
@@ -66,14 +68,53 @@ func importableState(r *keyRecord) *apiError {
 	return errStateNotSupport(r.KeyID, r.State)
 }
 
-func actGetParametersForImport(s *Server, c *call, p *getImportParams) (any, *apiError) {
-	switch p.WrappingAlgorithm {
-	case algRSAPKCS1, algRSAOAEPSHA1, algRSAOAEPSHA256:
-	default:
-		return nil, errInvalidParam("WrappingAlgorithm", "must be RSAES_PKCS1_V1_5, RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256", "取值必须为 RSAES_PKCS1_V1_5、RSAES_OAEP_SHA_1 或 RSAES_OAEP_SHA_256")
+// checkWrapping checks WrappingAlgorithm and WrappingKeySpec of a request in
+// region.
+func (s *Server) checkWrapping(region, alg, spec string) *apiError {
+	if alg == wrappingAlgSM2 && s.nationalStandard(region) {
+		if spec != wrappingSpecSM2 {
+			return errInvalidParam("WrappingKeySpec", "must be SM2 for WrappingAlgorithm SM2", "WrappingAlgorithm 为 SM2 时取值必须为 SM2")
+		}
+		return nil
 	}
-	if p.WrappingKeySpec != "RSA_2048" {
-		return nil, errInvalidParam("WrappingKeySpec", "must be RSA_2048", "取值必须为 RSA_2048")
+	if e := checkRSAES("WrappingAlgorithm", alg); e != nil {
+		if s.nationalStandard(region) {
+			return errInvalidParam("WrappingAlgorithm", "must be RSAES_PKCS1_V1_5, RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256 or SM2", "取值必须为 RSAES_PKCS1_V1_5、RSAES_OAEP_SHA_1、RSAES_OAEP_SHA_256 或 SM2")
+		}
+		return e
+	}
+	if spec != wrappingSpecRSA {
+		return errInvalidParam("WrappingKeySpec", "must be RSA_2048", "取值必须为 RSA_2048")
+	}
+	return nil
+}
+
+// newWrappingKey generates the private key of import parameters for alg.
+func newWrappingKey(alg string) (crypto.Signer, error) {
+	if alg == wrappingAlgSM2 {
+		return sm2.GenerateKey(rand.Reader)
+	}
+	return rsa.GenerateKey(rand.Reader, 2048)
+}
+
+// unwrapMaterial opens EncryptedKeyMaterial with the wrapping key of imp.
+func unwrapMaterial(imp *importState, wrapped []byte) ([]byte, error) {
+	wk, err := smx509.ParsePKCS8PrivateKey(imp.WrappingKey)
+	if err != nil {
+		return nil, err
+	}
+	switch priv := wk.(type) {
+	case *sm2.PrivateKey:
+		return sm2.Decrypt(priv, wrapped)
+	case *rsa.PrivateKey:
+		return rsaDecrypt(priv, imp.Algorithm, wrapped)
+	}
+	return nil, fmt.Errorf("wrapping key of type %T", wk)
+}
+
+func actGetParametersForImport(s *Server, c *call, p *getImportParams) (*getImportResult, *apiError) {
+	if e := s.checkWrapping(c.region, p.WrappingAlgorithm, p.WrappingKeySpec); e != nil {
+		return nil, e
 	}
 	k, e := s.findKey(c.region, p.KeyID)
 	if e != nil {
@@ -82,7 +123,7 @@ func actGetParametersForImport(s *Server, c *call, p *getImportParams) (any, *ap
 	if e := importableState(&k.rec); e != nil {
 		return nil, e
 	}
-	wrap, err := rsa.GenerateKey(rand.Reader, 2048)
+	wrap, err := newWrappingKey(p.WrappingAlgorithm)
 	if err != nil {
 		s.logInternal("generate wrapping key", err)
 		return nil, errInternal()
@@ -92,7 +133,7 @@ func actGetParametersForImport(s *Server, c *call, p *getImportParams) (any, *ap
 		s.logInternal("encode wrapping key", err)
 		return nil, errInternal()
 	}
-	pubDER, err := smx509.MarshalPKIXPublicKey(&wrap.PublicKey)
+	pubDER, err := smx509.MarshalPKIXPublicKey(wrap.Public())
 	if err != nil {
 		s.logInternal("encode wrapping key", err)
 		return nil, errInternal()
@@ -103,7 +144,7 @@ func actGetParametersForImport(s *Server, c *call, p *getImportParams) (any, *ap
 		Algorithm:   p.WrappingAlgorithm,
 		ValidTo:     s.nowUnix() + importParamsTTL,
 	}
-	nk, e := s.mutateKey(c, p.KeyID, func(r *keyRecord, _ *bool) *apiError {
+	e = s.mutateKey(c, p.KeyID, func(r *keyRecord, _ *bool) *apiError {
 		if e := importableState(r); e != nil {
 			return e
 		}
@@ -114,7 +155,7 @@ func actGetParametersForImport(s *Server, c *call, p *getImportParams) (any, *ap
 		return nil, e
 	}
 	return &getImportResult{
-		KeyID:             nk.rec.KeyID,
+		KeyID:             p.KeyID,
 		ImportToken:       imp.Token,
 		PublicKey:         base64.StdEncoding.EncodeToString(pubDER),
 		ParametersValidTo: imp.ValidTo,
@@ -122,28 +163,19 @@ func actGetParametersForImport(s *Server, c *call, p *getImportParams) (any, *ap
 }
 
 type importMaterialParams struct {
-	EncryptedKeyMaterial string
-	ImportToken          string
-	KeyID                string
-	ValidTo              *uint64
-}
-
-func (p *importMaterialParams) fields() []field {
-	return []field{
-		fStr("EncryptedKeyMaterial", &p.EncryptedKeyMaterial, true),
-		fStr("ImportToken", &p.ImportToken, true),
-		fStr("KeyId", &p.KeyID, true),
-		fUint("ValidTo", &p.ValidTo, false),
-	}
+	EncryptedKeyMaterial string  `param:"EncryptedKeyMaterial,required"`
+	ImportToken          string  `param:"ImportToken,required"`
+	KeyID                string  `param:"KeyId,required"`
+	ValidTo              *uint64 `param:"ValidTo"`
 }
 
 func errMaterial(en, zh string) *apiError {
 	return apiErr(codeDecryptMaterialError, en, zh)
 }
 
-func actImportKeyMaterial(s *Server, c *call, p *importMaterialParams) (any, *apiError) {
+func actImportKeyMaterial(s *Server, c *call, p *importMaterialParams) (*empty, *apiError) {
 	wrapped, err := base64.StdEncoding.DecodeString(p.EncryptedKeyMaterial)
-	if err != nil || len(wrapped) > maxRSACiphertextLen {
+	if err != nil || len(wrapped) > maxWrappedLength {
 		return nil, errInvalidParam("EncryptedKeyMaterial", "must be base64 of the wrapped key material", "必须是 base64 编码的加密密钥材料")
 	}
 	var validTo int64
@@ -153,7 +185,7 @@ func actImportKeyMaterial(s *Server, c *call, p *importMaterialParams) (any, *ap
 		}
 		validTo = int64(*p.ValidTo)
 	}
-	_, e := s.mutateKey(c, p.KeyID, func(r *keyRecord, _ *bool) *apiError {
+	return nil, s.mutateKey(c, p.KeyID, func(r *keyRecord, _ *bool) *apiError {
 		if e := importableState(r); e != nil {
 			return e
 		}
@@ -164,32 +196,14 @@ func actImportKeyMaterial(s *Server, c *call, p *importMaterialParams) (any, *ap
 		if s.nowUnix() >= imp.ValidTo {
 			return apiErr(codeTokenExpired, "The ImportToken has expired; call GetParametersForImport again.", "ImportToken 已过期，请重新调用 GetParametersForImport。")
 		}
-		wk, err := smx509.ParsePKCS8PrivateKey(imp.WrappingKey)
-		if err != nil {
-			s.logInternal("parse wrapping key", err)
-			return errInternal()
-		}
-		priv := wk.(*rsa.PrivateKey)
-		var material []byte
-		var h hash.Hash
-		switch imp.Algorithm {
-		case algRSAOAEPSHA1:
-			h = sha1.New()
-		case algRSAOAEPSHA256:
-			h = sha256.New()
-		}
-		if h == nil {
-			//lint:ignore SA1019 Tencent KMS offers RSAES_PKCS1_V1_5, so the local KMS (and its tests) must too.
-			material, err = rsa.DecryptPKCS1v15(nil, priv, wrapped)
-		} else {
-			material, err = rsa.DecryptOAEP(h, nil, priv, wrapped, nil)
-		}
+		material, err := unwrapMaterial(imp, wrapped)
 		if err != nil {
 			return errMaterial("The EncryptedKeyMaterial cannot be unwrapped with the import parameters.", "无法用导入参数解密 EncryptedKeyMaterial。")
 		}
-		if len(material) != symmetricKeyLen {
+		if n := materialLen(r.Spec); len(material) != n {
 			wipe(material)
-			return errMaterial(fmt.Sprintf("The key material must be %d bytes (AES-256).", symmetricKeyLen), fmt.Sprintf("密钥材料必须为 %d 字节（AES-256）。", symmetricKeyLen))
+			name := map[string]string{specAES256: "AES-256", specSM4: "SM4"}[r.Spec]
+			return errMaterial(fmt.Sprintf("The key material must be %d bytes (%d-bit, %s).", n, n*8, name), fmt.Sprintf("密钥材料必须为 %d 字节（%d 位，%s）。", n, n*8, name))
 		}
 		digest := materialDigest(material)
 		if r.MaterialDigest != nil && subtle.ConstantTimeCompare(digest, r.MaterialDigest) != 1 {
@@ -205,14 +219,10 @@ func actImportKeyMaterial(s *Server, c *call, p *importMaterialParams) (any, *ap
 		}
 		return nil
 	})
-	if e != nil {
-		return nil, e
-	}
-	return &empty{}, nil
 }
 
-func actDeleteImportedKeyMaterial(s *Server, c *call, p *keyIDParams) (any, *apiError) {
-	_, e := s.mutateKey(c, p.KeyID, func(r *keyRecord, skip *bool) *apiError {
+func actDeleteImportedKeyMaterial(s *Server, c *call, p *keyIDParams) (*empty, *apiError) {
+	return nil, s.mutateKey(c, p.KeyID, func(r *keyRecord, skip *bool) *apiError {
 		if r.Origin != originExternal {
 			return errNotExternal(r.KeyID)
 		}
@@ -229,8 +239,4 @@ func actDeleteImportedKeyMaterial(s *Server, c *call, p *keyIDParams) (any, *api
 		r.State = statePendingImport
 		return nil
 	})
-	if e != nil {
-		return nil, e
-	}
-	return &empty{}, nil
 }

@@ -12,61 +12,36 @@ import (
 // Key lifecycle and metadata actions.
 
 type tagParam struct {
-	TagKey   string
-	TagValue string
+	TagKey   string `param:"TagKey,required"`
+	TagValue string `param:"TagValue,required"`
 }
 
 type tagFilterParam struct {
-	TagKey   string
-	TagValue []string
+	TagKey   string   `param:"TagKey,required"`
+	TagValue []string `param:"TagValue"`
 }
 
+// empty is the parameters of an action that takes none, and the result of one
+// that answers nothing but its RequestId (such an action returns a nil result).
 type empty struct{}
 
 type keyIDParams struct {
-	KeyID string
-}
-
-func (p *keyIDParams) fields() []field {
-	return []field{fStr("KeyId", &p.KeyID, true)}
+	KeyID string `param:"KeyId,required"`
 }
 
 type keyIDsParams struct {
-	KeyIDs []string
-}
-
-func (p *keyIDsParams) fields() []field {
-	return []field{fList("KeyIds", &p.KeyIDs, true)}
+	KeyIDs []string `param:"KeyIds,required"`
 }
 
 // ---- CreateKey ---------------------------------------------------------------
 
 type createKeyParams struct {
-	Alias        string
-	Description  string
-	KeyUsage     string
-	Type         *uint64
-	Tags         []tagParam
-	HsmClusterID string
-}
-
-func (p *createKeyParams) fields() []field {
-	return []field{
-		fStr("Alias", &p.Alias, true),
-		fStr("Description", &p.Description, false),
-		fStr("KeyUsage", &p.KeyUsage, false),
-		fUint("Type", &p.Type, false),
-		fObjects("Tags", false, func(n int) [][]field {
-			p.Tags = make([]tagParam, n)
-			out := make([][]field, n)
-			for i := range p.Tags {
-				t := &p.Tags[i]
-				out[i] = []field{fStr("TagKey", &t.TagKey, true), fStr("TagValue", &t.TagValue, true)}
-			}
-			return out
-		}),
-		fStr("HsmClusterId", &p.HsmClusterID, false),
-	}
+	Alias        string     `param:"Alias,required"`
+	Description  string     `param:"Description"`
+	KeyUsage     string     `param:"KeyUsage"`
+	Type         *uint64    `param:"Type"`
+	Tags         []tagParam `param:"Tags"`
+	HsmClusterID string     `param:"HsmClusterId"`
 }
 
 type createKeyResult struct {
@@ -81,9 +56,15 @@ type createKeyResult struct {
 	HsmClusterID string `json:"HsmClusterId"`
 }
 
+// validateDescription checks the documented length, and refuses control
+// characters (C0, DEL, C1) and invalid UTF-8, which the documentation does not
+// mention: they would reach the terminals and logs that show the description.
 func validateDescription(d string) *apiError {
 	if len(d) > maxDescriptionBytes {
 		return errInvalidValue("Description", fmt.Sprintf("must be at most %d bytes", maxDescriptionBytes), fmt.Sprintf("不能超过 %d 字节", maxDescriptionBytes))
+	}
+	if strings.ContainsFunc(d, isControl) || !utf8.ValidString(d) {
+		return errInvalidValue("Description", "must not contain control characters", "不能包含控制字符")
 	}
 	return nil
 }
@@ -126,32 +107,48 @@ type keySpec struct {
 	rotateDays  uint64
 }
 
-// createKey generates material, checks the alias and commits a new key.
+// keyCount is the number of keys in region, in every state (keys pending
+// deletion count until they are purged).
+func (s *Server) keyCount(region string) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := 0
+	for _, k := range s.keys {
+		if k.rec.Region == region {
+			n++
+		}
+	}
+	return n
+}
+
+// createKey generates material, checks the alias and the quota and commits a
+// new key. Symmetric keys get the spec of their region.
 func (s *Server) createKey(sp keySpec) (*key, *apiError) {
 	var versions []keyVersion
 	now := s.nowUnix()
+	spec := ""
+	if isSymmetric(sp.usage) {
+		spec = s.symmetricSpec(sp.region)
+	}
 	if sp.origin == originTencent {
-		mat, err := generateMaterial(sp.usage)
+		mat, err := generateMaterial(sp.usage, spec)
 		if err != nil {
 			s.logInternal("generate key material", err)
 			return nil, errInternal()
 		}
 		versions = []keyVersion{{Version: 1, Material: mat, Created: now}}
 	}
-	s.writeMu.Lock()
+	if e := s.lockForWrite(now); e != nil {
+		return nil, e
+	}
 	defer s.writeMu.Unlock()
-	if s.closed.Load() {
-		return nil, errInternal()
-	}
-	if err := s.sweepLocked(now); err != nil {
-		s.logInternal("sweep keys", err)
-		return nil, errInternal()
-	}
-	s.mu.RLock()
-	_, taken := s.aliases[aliasIndex(sp.region, sp.alias)]
-	s.mu.RUnlock()
-	if taken {
+	if _, taken := s.aliasKeyID(sp.region, sp.alias); taken {
 		return nil, errAliasExists(sp.alias)
+	}
+	if s.keyCount(sp.region) >= s.cmkLimit {
+		return nil, apiErr(codeCmkLimitExceeded,
+			fmt.Sprintf("The region already holds %d CMKs, the most allowed.", s.cmkLimit),
+			fmt.Sprintf("该地域的 CMK 数量已达上限 %d 个。", s.cmkLimit))
 	}
 	s.seq++
 	rotateDays := sp.rotateDays
@@ -165,6 +162,7 @@ func (s *Server) createKey(sp keySpec) (*key, *apiError) {
 		Description:     sp.description,
 		State:           sp.state,
 		Usage:           sp.usage,
+		Spec:            spec,
 		Origin:          sp.origin,
 		Seq:             s.seq,
 		CreateTime:      now,
@@ -191,7 +189,7 @@ func errAliasExists(alias string) *apiError {
 		fmt.Sprintf("别名 %q 在该地域已被其他 CMK 使用。", alias))
 }
 
-func actCreateKey(s *Server, c *call, p *createKeyParams) (any, *apiError) {
+func actCreateKey(s *Server, c *call, p *createKeyParams) (*createKeyResult, *apiError) {
 	if e := validateAlias(p.Alias); e != nil {
 		return nil, e
 	}
@@ -202,13 +200,11 @@ func actCreateKey(s *Server, c *call, p *createKeyParams) (any, *apiError) {
 	if usage == "" {
 		usage = usageEncryptDecrypt
 	}
-	if usage == usageECDSA384Sign {
-		return nil, apiErr(codeUnsupportedKeyUsage,
-			"The KeyUsage ASYMMETRIC_SIGN_VERIFY_ECDSA384 is not supported by the local KMS.",
-			"本地 KMS 不支持 KeyUsage ASYMMETRIC_SIGN_VERIFY_ECDSA384。")
-	}
-	if !supportedUsage(usage) {
+	if !knownUsage(usage) {
 		return nil, apiErr(codeInvalidKeyUsage, fmt.Sprintf("The KeyUsage %q is invalid.", truncate(usage, 64)), fmt.Sprintf("KeyUsage %q 不合法。", truncate(usage, 64)))
+	}
+	if !s.offers(c.region, usage) {
+		return nil, errUsageNotOffered(usage)
 	}
 	origin := originTencent
 	if p.Type != nil {
@@ -246,7 +242,7 @@ type describeKeyResult struct {
 	KeyMetadata keyMetadata `json:"KeyMetadata"`
 }
 
-func actDescribeKey(s *Server, c *call, p *keyIDParams) (any, *apiError) {
+func actDescribeKey(s *Server, c *call, p *keyIDParams) (*describeKeyResult, *apiError) {
 	k, e := s.findKey(c.region, p.KeyID)
 	if e != nil {
 		return nil, e
@@ -276,7 +272,7 @@ type describeKeysResult struct {
 	KeyMetadatas []keyMetadata `json:"KeyMetadatas"`
 }
 
-func actDescribeKeys(s *Server, c *call, p *keyIDsParams) (any, *apiError) {
+func actDescribeKeys(s *Server, c *call, p *keyIDsParams) (*describeKeysResult, *apiError) {
 	if e := checkKeyIDs(p.KeyIDs); e != nil {
 		return nil, e
 	}
@@ -316,19 +312,10 @@ func pageBounds(offset, limit *uint64, total int) (int, int, *apiError) {
 }
 
 type listKeysParams struct {
-	Offset       *uint64
-	Limit        *uint64
-	Role         *uint64
-	HsmClusterID string
-}
-
-func (p *listKeysParams) fields() []field {
-	return []field{
-		fUint("Offset", &p.Offset, false),
-		fUint("Limit", &p.Limit, false),
-		fUint("Role", &p.Role, false),
-		fStr("HsmClusterId", &p.HsmClusterID, false),
-	}
+	Offset       *uint64 `param:"Offset"`
+	Limit        *uint64 `param:"Limit"`
+	Role         *uint64 `param:"Role"`
+	HsmClusterID string  `param:"HsmClusterId"`
 }
 
 type keyRef struct {
@@ -347,20 +334,32 @@ func checkRole(role *uint64) *apiError {
 	return nil
 }
 
-func (s *Server) sweep() *apiError {
+// lockForWrite takes s.writeMu for a state change and first applies due
+// deletions. On success the caller must unlock s.writeMu.
+func (s *Server) lockForWrite(now int64) *apiError {
 	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
 	if s.closed.Load() {
+		s.writeMu.Unlock()
 		return errInternal()
 	}
-	if err := s.sweepLocked(s.nowUnix()); err != nil {
+	if err := s.sweepLocked(now); err != nil {
+		s.writeMu.Unlock()
 		s.logInternal("sweep keys", err)
 		return errInternal()
 	}
 	return nil
 }
 
-func actListKeys(s *Server, c *call, p *listKeysParams) (any, *apiError) {
+// sweep applies due deletions (before a listing).
+func (s *Server) sweep() *apiError {
+	if e := s.lockForWrite(s.nowUnix()); e != nil {
+		return e
+	}
+	s.writeMu.Unlock()
+	return nil
+}
+
+func actListKeys(s *Server, c *call, p *listKeysParams) (*listKeysResult, *apiError) {
 	if e := checkRole(p.Role); e != nil {
 		return nil, e
 	}
@@ -391,39 +390,16 @@ func actListKeys(s *Server, c *call, p *listKeysParams) (any, *apiError) {
 }
 
 type listKeyDetailParams struct {
-	Offset         *uint64
-	Limit          *uint64
-	Role           *uint64
-	OrderType      *uint64
-	KeyState       *uint64
-	SearchKeyAlias string
-	Origin         string
-	KeyUsage       string
-	TagFilters     []tagFilterParam
-	HsmClusterID   string
-}
-
-func (p *listKeyDetailParams) fields() []field {
-	return []field{
-		fUint("Offset", &p.Offset, false),
-		fUint("Limit", &p.Limit, false),
-		fUint("Role", &p.Role, false),
-		fUint("OrderType", &p.OrderType, false),
-		fUint("KeyState", &p.KeyState, false),
-		fStr("SearchKeyAlias", &p.SearchKeyAlias, false),
-		fStr("Origin", &p.Origin, false),
-		fStr("KeyUsage", &p.KeyUsage, false),
-		fObjects("TagFilters", false, func(n int) [][]field {
-			p.TagFilters = make([]tagFilterParam, n)
-			out := make([][]field, n)
-			for i := range p.TagFilters {
-				t := &p.TagFilters[i]
-				out[i] = []field{fStr("TagKey", &t.TagKey, true), fList("TagValue", &t.TagValue, false)}
-			}
-			return out
-		}),
-		fStr("HsmClusterId", &p.HsmClusterID, false),
-	}
+	Offset         *uint64          `param:"Offset"`
+	Limit          *uint64          `param:"Limit"`
+	Role           *uint64          `param:"Role"`
+	OrderType      *uint64          `param:"OrderType"`
+	KeyState       *uint64          `param:"KeyState"`
+	SearchKeyAlias string           `param:"SearchKeyAlias"`
+	Origin         string           `param:"Origin"`
+	KeyUsage       string           `param:"KeyUsage"`
+	TagFilters     []tagFilterParam `param:"TagFilters"`
+	HsmClusterID   string           `param:"HsmClusterId"`
 }
 
 type listKeyDetailResult struct {
@@ -446,7 +422,7 @@ func matchesTags(tags []tagRecord, filters []tagFilterParam) bool {
 	return true
 }
 
-func actListKeyDetail(s *Server, c *call, p *listKeyDetailParams) (any, *apiError) {
+func actListKeyDetail(s *Server, c *call, p *listKeyDetailParams) (*listKeyDetailResult, *apiError) {
 	if e := checkRole(p.Role); e != nil {
 		return nil, e
 	}
@@ -465,7 +441,7 @@ func actListKeyDetail(s *Server, c *call, p *listKeyDetailParams) (any, *apiErro
 	if usage == "" {
 		usage = usageEncryptDecrypt
 	}
-	if usage != "ALL" && !supportedUsage(usage) && usage != usageECDSA384Sign {
+	if usage != "ALL" && !knownUsage(usage) {
 		return nil, errInvalidParam("KeyUsage", "is not a valid key usage", "不是合法的密钥用途")
 	}
 	if p.HsmClusterID != "" {
@@ -513,158 +489,18 @@ func actListKeyDetail(s *Server, c *call, p *listKeyDetailParams) (any, *apiErro
 
 // ---- mutations -----------------------------------------------------------------
 
-// mutateKey runs fn on a copy of the key's record under the write lock and
-// commits the result. fn returns nil to commit, or an API error to abort; it may
-// set *skip to commit nothing (idempotent no-op).
-func (s *Server) mutateKey(c *call, id string, fn func(r *keyRecord, skip *bool) *apiError) (*key, *apiError) {
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	if s.closed.Load() {
-		return nil, errInternal()
-	}
-	if err := s.sweepLocked(s.nowUnix()); err != nil {
-		s.logInternal("sweep keys", err)
-		return nil, errInternal()
-	}
-	k, e := s.findKeyLocked(c.region, id)
-	if e != nil {
-		return nil, e
-	}
-	r := k.rec.copy()
-	skip := false
-	if e := fn(&r, &skip); e != nil {
-		return nil, e
-	}
-	if skip {
-		return k, nil
-	}
-	nk, err := s.commitKey(&r)
-	if err != nil {
-		s.logInternal("update key", err)
-		return nil, errInternal()
-	}
-	return nk, nil
-}
-
-type updateAliasParams struct {
-	Alias string
-	KeyID string
-}
-
-func (p *updateAliasParams) fields() []field {
-	return []field{fStr("Alias", &p.Alias, true), fStr("KeyId", &p.KeyID, true)}
-}
-
-func actUpdateAlias(s *Server, c *call, p *updateAliasParams) (any, *apiError) {
-	if e := validateAlias(p.Alias); e != nil {
-		return nil, e
-	}
-	_, e := s.mutateKey(c, p.KeyID, func(r *keyRecord, skip *bool) *apiError {
-		if r.State == statePendingDelete {
-			return errStateNotSupport(r.KeyID, r.State)
-		}
-		if r.Alias == p.Alias {
-			*skip = true
-			return nil
-		}
-		s.mu.RLock()
-		_, taken := s.aliases[aliasIndex(r.Region, p.Alias)]
-		s.mu.RUnlock()
-		if taken {
-			return errAliasExists(p.Alias)
-		}
-		r.Alias = p.Alias
-		return nil
-	})
-	if e != nil {
-		return nil, e
-	}
-	return &empty{}, nil
-}
-
-type updateDescriptionParams struct {
-	Description string
-	KeyID       string
-}
-
-func (p *updateDescriptionParams) fields() []field {
-	return []field{fStr("Description", &p.Description, true), fStr("KeyId", &p.KeyID, true)}
-}
-
-func actUpdateKeyDescription(s *Server, c *call, p *updateDescriptionParams) (any, *apiError) {
-	if e := validateDescription(p.Description); e != nil {
-		return nil, e
-	}
-	_, e := s.mutateKey(c, p.KeyID, func(r *keyRecord, skip *bool) *apiError {
-		if r.State == statePendingDelete {
-			return errStateNotSupport(r.KeyID, r.State)
-		}
-		r.Description = p.Description
-		return nil
-	})
-	if e != nil {
-		return nil, e
-	}
-	return &empty{}, nil
-}
-
-// enableRecord and disableRecord are the state changes of Enable/DisableKey(s).
-func enableRecord(r *keyRecord, skip *bool) *apiError {
-	switch r.State {
-	case stateEnabled:
-		*skip = true
-	case stateDisabled:
-		r.State = stateEnabled
-	default:
-		return errStateNotSupport(r.KeyID, r.State)
-	}
-	return nil
-}
-
-func disableRecord(r *keyRecord, skip *bool) *apiError {
-	switch r.State {
-	case stateDisabled:
-		*skip = true
-	case stateEnabled:
-		r.State = stateDisabled
-	default:
-		return errStateNotSupport(r.KeyID, r.State)
-	}
-	return nil
-}
-
-func actEnableKey(s *Server, c *call, p *keyIDParams) (any, *apiError) {
-	if _, e := s.mutateKey(c, p.KeyID, enableRecord); e != nil {
-		return nil, e
-	}
-	return &empty{}, nil
-}
-
-func actDisableKey(s *Server, c *call, p *keyIDParams) (any, *apiError) {
-	if _, e := s.mutateKey(c, p.KeyID, disableRecord); e != nil {
-		return nil, e
-	}
-	return &empty{}, nil
-}
-
-// mutateKeys applies fn to every key of a batch atomically: all or nothing, in
-// one transaction.
-func (s *Server) mutateKeys(c *call, ids []string, fn func(r *keyRecord, skip *bool) *apiError) *apiError {
-	if e := checkKeyIDs(ids); e != nil {
+// mutate runs fn on a copy of the record of every key in ids, under the write
+// lock, and commits the changed records in one transaction: all or nothing. fn
+// returns nil to commit, or an API error to abort; it may set *skip to leave its
+// key as it is (an idempotent no-op).
+func (s *Server) mutate(region string, ids []string, fn func(r *keyRecord, skip *bool) *apiError) *apiError {
+	if e := s.lockForWrite(s.nowUnix()); e != nil {
 		return e
 	}
-	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
-	if s.closed.Load() {
-		return errInternal()
-	}
-	if err := s.sweepLocked(s.nowUnix()); err != nil {
-		s.logInternal("sweep keys", err)
-		return errInternal()
-	}
 	var changed []*keyRecord
 	for _, id := range ids {
-		k, e := s.findKeyLocked(c.region, id)
+		k, e := s.findKeyLocked(region, id)
 		if e != nil {
 			return e
 		}
@@ -687,27 +523,108 @@ func (s *Server) mutateKeys(c *call, ids []string, fn func(r *keyRecord, skip *b
 	return nil
 }
 
-func actEnableKeys(s *Server, c *call, p *keyIDsParams) (any, *apiError) {
-	if e := s.mutateKeys(c, p.KeyIDs, enableRecord); e != nil {
-		return nil, e
-	}
-	return &empty{}, nil
+// mutateKey is mutate for the key of a KeyId parameter.
+func (s *Server) mutateKey(c *call, id string, fn func(r *keyRecord, skip *bool) *apiError) *apiError {
+	return s.mutate(c.region, []string{id}, fn)
 }
 
-func actDisableKeys(s *Server, c *call, p *keyIDsParams) (any, *apiError) {
-	if e := s.mutateKeys(c, p.KeyIDs, disableRecord); e != nil {
+// mutateKeys is mutate for the keys of a KeyIds parameter.
+func (s *Server) mutateKeys(c *call, ids []string, fn func(r *keyRecord, skip *bool) *apiError) *apiError {
+	if e := checkKeyIDs(ids); e != nil {
+		return e
+	}
+	return s.mutate(c.region, ids, fn)
+}
+
+// updateKey is mutateKey for UpdateAlias and UpdateKeyDescription, which refuse
+// keys pending deletion.
+func (s *Server) updateKey(c *call, id string, fn func(r *keyRecord, skip *bool) *apiError) *apiError {
+	return s.mutateKey(c, id, func(r *keyRecord, skip *bool) *apiError {
+		if r.State == statePendingDelete {
+			return errStateNotSupport(r.KeyID, r.State)
+		}
+		return fn(r, skip)
+	})
+}
+
+type updateAliasParams struct {
+	Alias string `param:"Alias,required"`
+	KeyID string `param:"KeyId,required"`
+}
+
+func actUpdateAlias(s *Server, c *call, p *updateAliasParams) (*empty, *apiError) {
+	if e := validateAlias(p.Alias); e != nil {
 		return nil, e
 	}
-	return &empty{}, nil
+	return nil, s.updateKey(c, p.KeyID, func(r *keyRecord, skip *bool) *apiError {
+		if r.Alias == p.Alias {
+			*skip = true
+			return nil
+		}
+		if _, taken := s.aliasKeyID(r.Region, p.Alias); taken {
+			return errAliasExists(p.Alias)
+		}
+		r.Alias = p.Alias
+		return nil
+	})
+}
+
+type updateDescriptionParams struct {
+	Description string `param:"Description,required"`
+	KeyID       string `param:"KeyId,required"`
+}
+
+func actUpdateKeyDescription(s *Server, c *call, p *updateDescriptionParams) (*empty, *apiError) {
+	if e := validateDescription(p.Description); e != nil {
+		return nil, e
+	}
+	return nil, s.updateKey(c, p.KeyID, func(r *keyRecord, _ *bool) *apiError {
+		r.Description = p.Description
+		return nil
+	})
+}
+
+// transition returns the change of a key from state from to state to (of
+// EnableKey(s), DisableKey(s) and ArchiveKey): a key already in state to is left
+// as it is, one in any other state is refused.
+func transition(from, to string) func(r *keyRecord, skip *bool) *apiError {
+	return func(r *keyRecord, skip *bool) *apiError {
+		switch r.State {
+		case to:
+			*skip = true
+		case from:
+			r.State = to
+		default:
+			return errStateNotSupport(r.KeyID, r.State)
+		}
+		return nil
+	}
+}
+
+var (
+	enableRecord  = transition(stateDisabled, stateEnabled)
+	disableRecord = transition(stateEnabled, stateDisabled)
+)
+
+func actEnableKey(s *Server, c *call, p *keyIDParams) (*empty, *apiError) {
+	return nil, s.mutateKey(c, p.KeyID, enableRecord)
+}
+
+func actDisableKey(s *Server, c *call, p *keyIDParams) (*empty, *apiError) {
+	return nil, s.mutateKey(c, p.KeyID, disableRecord)
+}
+
+func actEnableKeys(s *Server, c *call, p *keyIDsParams) (*empty, *apiError) {
+	return nil, s.mutateKeys(c, p.KeyIDs, enableRecord)
+}
+
+func actDisableKeys(s *Server, c *call, p *keyIDsParams) (*empty, *apiError) {
+	return nil, s.mutateKeys(c, p.KeyIDs, disableRecord)
 }
 
 type scheduleDeletionParams struct {
-	KeyID               string
-	PendingWindowInDays *uint64
-}
-
-func (p *scheduleDeletionParams) fields() []field {
-	return []field{fStr("KeyId", &p.KeyID, true), fUint("PendingWindowInDays", &p.PendingWindowInDays, true)}
+	KeyID               string  `param:"KeyId,required"`
+	PendingWindowInDays *uint64 `param:"PendingWindowInDays,required"`
 }
 
 type scheduleDeletionResult struct {
@@ -715,14 +632,15 @@ type scheduleDeletionResult struct {
 	KeyID        string `json:"KeyId"`
 }
 
-func actScheduleKeyDeletion(s *Server, c *call, p *scheduleDeletionParams) (any, *apiError) {
+func actScheduleKeyDeletion(s *Server, c *call, p *scheduleDeletionParams) (*scheduleDeletionResult, *apiError) {
 	days := *p.PendingWindowInDays
 	if days < minPendingDays || days > maxPendingDays {
 		return nil, apiErr(codeInvalidPendingWindow,
 			fmt.Sprintf("PendingWindowInDays must be between %d and %d.", minPendingDays, maxPendingDays),
 			fmt.Sprintf("PendingWindowInDays 取值范围为 %d-%d。", minPendingDays, maxPendingDays))
 	}
-	k, e := s.mutateKey(c, p.KeyID, func(r *keyRecord, _ *bool) *apiError {
+	date := s.nowUnix() + int64(days)*secondsPerDay
+	e := s.mutateKey(c, p.KeyID, func(r *keyRecord, _ *bool) *apiError {
 		switch r.State {
 		case stateDisabled, statePendingImport:
 		case stateEnabled, stateArchived:
@@ -733,21 +651,21 @@ func actScheduleKeyDeletion(s *Server, c *call, p *scheduleDeletionParams) (any,
 			return errStateNotSupport(r.KeyID, r.State)
 		}
 		r.State = statePendingDelete
-		r.DeletionDate = s.nowUnix() + int64(days)*secondsPerDay
+		r.DeletionDate = date
 		return nil
 	})
 	if e != nil {
 		return nil, e
 	}
-	return &scheduleDeletionResult{DeletionDate: k.rec.DeletionDate, KeyID: k.rec.KeyID}, nil
+	return &scheduleDeletionResult{DeletionDate: date, KeyID: p.KeyID}, nil
 }
 
 type cancelDeletionResult struct {
 	KeyID string `json:"KeyId"`
 }
 
-func actCancelKeyDeletion(s *Server, c *call, p *keyIDParams) (any, *apiError) {
-	k, e := s.mutateKey(c, p.KeyID, func(r *keyRecord, _ *bool) *apiError {
+func actCancelKeyDeletion(s *Server, c *call, p *keyIDParams) (*cancelDeletionResult, *apiError) {
+	e := s.mutateKey(c, p.KeyID, func(r *keyRecord, _ *bool) *apiError {
 		if r.State != statePendingDelete {
 			return apiErr(codeCmkNotPendingDelete,
 				fmt.Sprintf("The CMK %s is not pending deletion.", r.KeyID),
@@ -763,51 +681,29 @@ func actCancelKeyDeletion(s *Server, c *call, p *keyIDParams) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	return &cancelDeletionResult{KeyID: k.rec.KeyID}, nil
+	return &cancelDeletionResult{KeyID: p.KeyID}, nil
 }
 
-func actArchiveKey(s *Server, c *call, p *keyIDParams) (any, *apiError) {
-	_, e := s.mutateKey(c, p.KeyID, func(r *keyRecord, skip *bool) *apiError {
-		switch r.State {
-		case stateArchived:
-			*skip = true
-		case stateEnabled:
-			r.State = stateArchived
-		default:
-			return errStateNotSupport(r.KeyID, r.State)
-		}
-		return nil
-	})
-	if e != nil {
-		return nil, e
-	}
-	return &empty{}, nil
+func actArchiveKey(s *Server, c *call, p *keyIDParams) (*empty, *apiError) {
+	return nil, s.mutateKey(c, p.KeyID, transition(stateEnabled, stateArchived))
 }
 
-func actCancelKeyArchive(s *Server, c *call, p *keyIDParams) (any, *apiError) {
-	_, e := s.mutateKey(c, p.KeyID, func(r *keyRecord, _ *bool) *apiError {
+func actCancelKeyArchive(s *Server, c *call, p *keyIDParams) (*empty, *apiError) {
+	return nil, s.mutateKey(c, p.KeyID, func(r *keyRecord, _ *bool) *apiError {
 		if r.State != stateArchived {
 			return errStateNotSupport(r.KeyID, r.State)
 		}
 		r.State = stateEnabled
 		return nil
 	})
-	if e != nil {
-		return nil, e
-	}
-	return &empty{}, nil
 }
 
 type enableRotationParams struct {
-	KeyID      string
-	RotateDays *uint64
+	KeyID      string  `param:"KeyId,required"`
+	RotateDays *uint64 `param:"RotateDays"`
 }
 
-func (p *enableRotationParams) fields() []field {
-	return []field{fStr("KeyId", &p.KeyID, true), fUint("RotateDays", &p.RotateDays, false)}
-}
-
-// checkRotatable refuses rotation changes on keys that cannot rotate.
+// checkRotatable refuses automatic rotation changes on keys that cannot rotate.
 func checkRotatable(r *keyRecord) *apiError {
 	if r.Origin == originExternal {
 		return apiErr(codeExternalCmkCanNotRotate, "Imported (EXTERNAL) CMKs cannot rotate.", "导入类型（EXTERNAL）的 CMK 不支持轮换。")
@@ -821,7 +717,7 @@ func checkRotatable(r *keyRecord) *apiError {
 	return nil
 }
 
-func actEnableKeyRotation(s *Server, c *call, p *enableRotationParams) (any, *apiError) {
+func actEnableKeyRotation(s *Server, c *call, p *enableRotationParams) (*empty, *apiError) {
 	days := uint64(defaultRotateDays)
 	if p.RotateDays != nil {
 		days = *p.RotateDays
@@ -829,7 +725,7 @@ func actEnableKeyRotation(s *Server, c *call, p *enableRotationParams) (any, *ap
 			return nil, errInvalidValue("RotateDays", fmt.Sprintf("must be between %d and %d", minRotateDays, maxRotateDays), fmt.Sprintf("取值范围为 %d-%d", minRotateDays, maxRotateDays))
 		}
 	}
-	_, e := s.mutateKey(c, p.KeyID, func(r *keyRecord, _ *bool) *apiError {
+	return nil, s.mutateKey(c, p.KeyID, func(r *keyRecord, _ *bool) *apiError {
 		if e := checkRotatable(r); e != nil {
 			return e
 		}
@@ -838,14 +734,10 @@ func actEnableKeyRotation(s *Server, c *call, p *enableRotationParams) (any, *ap
 		r.NextRotateTime = s.nowUnix() + int64(days)*secondsPerDay
 		return nil
 	})
-	if e != nil {
-		return nil, e
-	}
-	return &empty{}, nil
 }
 
-func actDisableKeyRotation(s *Server, c *call, p *keyIDParams) (any, *apiError) {
-	_, e := s.mutateKey(c, p.KeyID, func(r *keyRecord, skip *bool) *apiError {
+func actDisableKeyRotation(s *Server, c *call, p *keyIDParams) (*empty, *apiError) {
+	return nil, s.mutateKey(c, p.KeyID, func(r *keyRecord, skip *bool) *apiError {
 		if e := checkRotatable(r); e != nil {
 			return e
 		}
@@ -855,17 +747,54 @@ func actDisableKeyRotation(s *Server, c *call, p *keyIDParams) (any, *apiError) 
 		r.RotationEnabled = false
 		return nil
 	})
+}
+
+// rotateInterval is how long after a rotation RotateKey is refused with
+// RequestLimitExceeded.RotateRateLimited: the service rotates a key at most once
+// a day.
+const rotateInterval = secondsPerDay // seconds
+
+type rotateKeyResult struct {
+	TaskID string `json:"TaskId"`
+}
+
+// actRotateKey rotates a key now. The real service rotates in a task (its TaskId
+// is answered) and says FailedOperation.RotateTaskRunning while one runs; here
+// the rotation is done before the answer, so that never happens.
+func actRotateKey(s *Server, c *call, p *keyIDParams) (*rotateKeyResult, *apiError) {
+	e := s.mutateKey(c, p.KeyID, func(r *keyRecord, _ *bool) *apiError {
+		// "Not supported: rotation not enabled, external key, replica key" (errors.go).
+		if !canRotate(r) || !r.RotationEnabled {
+			return apiErr(codeRotateNotSupported,
+				fmt.Sprintf("The CMK %s cannot be rotated: only KMS-generated ENCRYPT_DECRYPT keys with key rotation enabled rotate.", r.KeyID),
+				fmt.Sprintf("CMK %s 不支持轮转：只有开启了密钥轮转的 KMS 创建的对称密钥才能轮转。", r.KeyID))
+		}
+		if r.State != stateEnabled {
+			return errStateNotSupport(r.KeyID, r.State)
+		}
+		now := s.nowUnix()
+		if r.LastRotateTime != 0 && now < r.LastRotateTime+rotateInterval {
+			return apiErr(codeRotateRateLimited,
+				fmt.Sprintf("The CMK %s was rotated less than 24 hours ago; a key rotates at most once in 24 hours.", r.KeyID),
+				fmt.Sprintf("CMK %s 在 24 小时内已轮转过，24 小时内仅可轮转一次。", r.KeyID))
+		}
+		if err := rotate(r, now); err != nil {
+			s.logInternal("rotate key", err)
+			return errInternal()
+		}
+		return nil
+	})
 	if e != nil {
 		return nil, e
 	}
-	return &empty{}, nil
+	return &rotateKeyResult{TaskID: uuid.NewString()}, nil
 }
 
 type rotationStatusResult struct {
 	KeyRotationEnabled bool `json:"KeyRotationEnabled"`
 }
 
-func actGetKeyRotationStatus(s *Server, c *call, p *keyIDParams) (any, *apiError) {
+func actGetKeyRotationStatus(s *Server, c *call, p *keyIDParams) (*rotationStatusResult, *apiError) {
 	k, e := s.findKey(c.region, p.KeyID)
 	if e != nil {
 		return nil, e
@@ -873,9 +802,27 @@ func actGetKeyRotationStatus(s *Server, c *call, p *keyIDParams) (any, *apiError
 	return &rotationStatusResult{KeyRotationEnabled: k.rec.RotationEnabled}, nil
 }
 
+// LookupAlias returns the KeyId of the key with the alias in region (""
+// means the default region), and whether there is one. Like any request, it
+// first applies what is due to that key (a key past its deletion date is gone).
+func (s *Server) LookupAlias(region, alias string) (keyID string, ok bool) {
+	if region == "" {
+		region = s.region
+	}
+	id, ok := s.aliasKeyID(region, alias)
+	if !ok {
+		return "", false
+	}
+	if _, e := s.findKey(region, id); e != nil {
+		return "", false
+	}
+	return id, true
+}
+
 // RotateKeyNow adds a new key version to a symmetric, KMS-generated key right away
-// (an admin and test hook; the API has no such action in 2019-01-18). New
-// encryptions use the new version; blobs of older versions still decrypt.
+// (an admin and test hook: unlike the RotateKey action it needs neither automatic
+// rotation on nor a day since the last rotation). New encryptions use the new
+// version; blobs of older versions still decrypt.
 func (s *Server) RotateKeyNow(keyID string) error {
 	if s.closed.Load() {
 		return newError(CodeClosed, nil, "server is closed")
@@ -891,20 +838,14 @@ func (s *Server) RotateKeyNow(keyID string) error {
 		return newError(codeCmkNotFound, nil, "rotate key %s: no such key", keyID)
 	}
 	r := k.rec.copy()
-	if r.Origin != originTencent || !isSymmetric(r.Usage) {
+	if !canRotate(&r) {
 		return newError(codeInvalidKeyUsage, nil, "rotate key %s: only KMS-generated ENCRYPT_DECRYPT keys rotate", keyID)
 	}
 	if r.State == statePendingDelete || r.State == statePendingImport {
 		return newError(codeCmkStateNotSupport, nil, "rotate key %s: key is %s", keyID, r.State)
 	}
-	mat, err := generateMaterial(r.Usage)
-	if err != nil {
+	if err := rotate(&r, now); err != nil {
 		return newError(CodeStorage, err, "rotate key %s: generate material", keyID)
-	}
-	r.Versions = append(r.Versions, keyVersion{Version: uint32(len(r.Versions) + 1), Material: mat, Created: now})
-	r.LastRotateTime = now
-	if r.RotationEnabled {
-		r.NextRotateTime = now + int64(r.RotateDays)*secondsPerDay
 	}
 	_, err = s.commitKey(&r)
 	return err

@@ -7,8 +7,10 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"sort"
 	"strconv"
@@ -265,18 +267,24 @@ type authResult struct {
 	cred *credential
 }
 
-// authenticate verifies the TC3-HMAC-SHA256 signature of a request.
-func (s *Server) authenticate(method, host, rawQuery string, header http.Header, body []byte) (authResult, *apiError) {
-	var res authResult
-	authz := header.Get("Authorization")
-	a, ok := parseAuthorization(authz)
+// tc3Request is a TC3 request whose headers have been checked: everything but
+// the payload hash and the signature itself.
+type tc3Request struct {
+	in       signInput
+	cred     *credential
+	ts       int64
+	host     string
+	sig      string // hex
+	unsigned bool   // X-TC-Content-SHA256: UNSIGNED-PAYLOAD
+}
+
+// checkTC3Headers checks everything of a TC3-HMAC-SHA256 request that can be
+// checked without its body: the Authorization header, the timestamp, the
+// credential and its token, and the credential scope.
+func (s *Server) checkTC3Headers(req *request) (*tc3Request, *apiError) {
+	a, ok := parseAuthorization(req.header.Get("Authorization"))
 	if !ok {
-		if authz == "" {
-			return res, apiErr(codeInvalidAuthorization,
-				"The request is not signed: send an Authorization header (TC3-HMAC-SHA256) or signature v1 parameters.",
-				"请求未签名：请使用 Authorization 请求头（TC3-HMAC-SHA256）或签名方法 v1 的参数。")
-		}
-		return res, apiErr(codeInvalidAuthorization,
+		return nil, apiErr(codeInvalidAuthorization,
 			"The Authorization header is malformed; it must be a TC3-HMAC-SHA256 authorization.",
 			"Authorization 请求头格式错误，必须为 TC3-HMAC-SHA256 签名。")
 	}
@@ -285,7 +293,7 @@ func (s *Server) authenticate(method, host, rawQuery string, header http.Header,
 	for _, n := range signed {
 		switch n {
 		case "":
-			return res, apiErr(codeInvalidAuthorization, "SignedHeaders contains an empty name.", "SignedHeaders 含有空的请求头名。")
+			return nil, apiErr(codeInvalidAuthorization, "SignedHeaders contains an empty name.", "SignedHeaders 含有空的请求头名。")
 		case "content-type":
 			hasCT = true
 		case "host":
@@ -293,52 +301,117 @@ func (s *Server) authenticate(method, host, rawQuery string, header http.Header,
 		}
 	}
 	if !hasCT || !hasHost {
-		return res, apiErr(codeInvalidAuthorization,
+		return nil, apiErr(codeInvalidAuthorization,
 			"SignedHeaders must include content-type and host.",
 			"SignedHeaders 必须包含 content-type 和 host。")
 	}
-	tsText := header.Get("X-Tc-Timestamp")
-	if tsText == "" {
-		return res, errMissingParam("X-TC-Timestamp")
-	}
-	ts, err := strconv.ParseInt(tsText, 10, 64)
-	if err != nil {
-		return res, errInvalidParam("X-TC-Timestamp", "must be Unix seconds", "必须是 Unix 时间戳（秒）")
-	}
-
-	cred, ae := s.checkCredential(a.secretID, header.Get("X-Tc-Token"), ts)
+	tsText := req.header.Get("X-Tc-Timestamp")
+	ts, ae := parseTimestamp("X-TC-Timestamp", tsText)
 	if ae != nil {
-		return res, ae
+		return nil, ae
+	}
+	cred, ae := s.checkCredential(a.secretID, req.header.Get("X-Tc-Token"), ts)
+	if ae != nil {
+		return nil, ae
 	}
 	if a.date != time.Unix(ts, 0).UTC().Format(time.DateOnly) {
-		return res, errSignatureFailure()
+		return nil, errSignatureFailure()
 	}
+	if ae := checkScopeService(a.service, req.header.Get("X-Tc-Version"), req.host); ae != nil {
+		return nil, ae
+	}
+	return &tc3Request{
+		in: signInput{
+			method:    req.method,
+			rawQuery:  req.rawQuery,
+			header:    req.header,
+			timestamp: tsText,
+			date:      a.date,
+			service:   a.service,
+			signed:    signed,
+		},
+		cred:     cred,
+		ts:       ts,
+		host:     req.host,
+		sig:      a.signature,
+		unsigned: req.header.Get("X-Tc-Content-Sha256") == unsignedPayload,
+	}, nil
+}
 
-	in := signInput{
-		method:    method,
-		rawQuery:  rawQuery,
-		header:    header,
-		timestamp: tsText,
-		date:      a.date,
-		service:   a.service,
-		signed:    signed,
+// authenticate verifies the TC3-HMAC-SHA256 signature of a request, reading its
+// body only once the headers have passed (and, with UNSIGNED-PAYLOAD, once the
+// signature has), refuses a replayed signature, and returns the body.
+func (s *Server) authenticate(peer netip.Addr, req *request) (authResult, []byte, *apiError) {
+	var res authResult
+	p, ae := s.checkTC3Headers(req)
+	if ae != nil {
+		return res, nil, ae
 	}
-	if header.Get("X-Tc-Content-Sha256") == unsignedPayload {
-		in.payloadHash = sha256Hex([]byte(unsignedPayload))
+	var body []byte
+	if p.unsigned {
+		p.in.payloadHash = sha256Hex([]byte(unsignedPayload))
 	} else {
-		in.payloadHash = sha256Hex(body)
+		if body, ae = req.readBody(); ae != nil {
+			return res, nil, ae
+		}
+		p.in.payloadHash = sha256Hex(body)
 	}
-	k := s.sigKeys.get(cred.SecretID, cred.SecretKey, a.date, a.service)
-	want := []byte(a.signature)
-	if subtle.ConstantTimeCompare(in.signature(k, host), want) == 1 {
-		return authResult{cred: cred}, nil
+	k := s.sigKeys.get(p.cred.SecretID, p.cred.SecretKey, p.in.date, p.in.service)
+	want := []byte(p.sig)
+	ok := subtle.ConstantTimeCompare(p.in.signature(k, p.host), want) == 1
+	if bare, stripped := hostWithoutPort(p.host); !ok && stripped {
+		ok = subtle.ConstantTimeCompare(p.in.signature(k, bare), want) == 1
 	}
-	if bare, ok := hostWithoutPort(host); ok {
-		if subtle.ConstantTimeCompare(in.signature(k, bare), want) == 1 {
-			return authResult{cred: cred}, nil
+	if !ok {
+		return res, nil, errSignatureFailure()
+	}
+	var sig [32]byte
+	hex.Decode(sig[:], want) // parseAuthorization checked 64 lowercase hex digits
+	if ae := s.replay.check(sig[:], peer, p.ts, false); ae != nil {
+		return res, nil, ae
+	}
+	if p.unsigned {
+		if body, ae = req.readBody(); ae != nil {
+			return res, nil, ae
 		}
 	}
-	return res, errSignatureFailure()
+	return authResult{cred: p.cred}, body, nil
+}
+
+// checkScopeService checks the service named in the credential scope: "kms", or
+// "sts" for the STS API version. The signature does not cover X-TC-Version or
+// X-TC-Action, but the scope binds a signature to one service, so a request
+// signed for another product (cvm, or sts for a KMS action) is refused. The
+// Node SDK signs with the first label of its endpoint ("127" for
+// 127.0.0.1:9000); that label is accepted for hosts that are IP literals or
+// localhost, whose first label names no Tencent Cloud product.
+func checkScopeService(service, version, host string) *apiError {
+	want := "kms"
+	if version == stsVersion {
+		want = "sts"
+	}
+	if service == want || service == nodeService(host) {
+		return nil
+	}
+	return apiErr(codeSignatureFailure,
+		fmt.Sprintf("The credential scope names the service %q; this endpoint serves %q.", truncate(service, 32), want),
+		fmt.Sprintf("签名凭证范围中的服务为 %q，此接入点提供的服务为 %q。", truncate(service, 32), want))
+}
+
+// nodeService is the service the Node SDK signs with for a request to host
+// (its endpoint's first dot-separated label), when host is an IP literal or
+// localhost; "" otherwise.
+func nodeService(host string) string {
+	name := host
+	if bare, ok := hostWithoutPort(host); ok {
+		name = bare
+	}
+	name = strings.TrimSuffix(strings.TrimPrefix(name, "["), "]")
+	if _, err := netip.ParseAddr(name); err != nil && name != "localhost" {
+		return ""
+	}
+	label, _, _ := strings.Cut(host, ".")
+	return label
 }
 
 // checkCredential resolves a SecretId, checks the session token of temporary
@@ -346,15 +419,17 @@ func (s *Server) authenticate(method, host, rawQuery string, header http.Header,
 // wall clock: clients sign with theirs).
 func (s *Server) checkCredential(secretID, token string, ts int64) (*credential, *apiError) {
 	cred, state := s.lookupCredential(secretID)
-	switch state {
-	case credUnknown:
+	switch {
+	case state == credExpired, state == credUnknown && token != "":
+		// The real service's answer to a temporary credential whose token timed out.
+		// An unknown SecretId that comes with a token gets it too: an expired
+		// temporary credential is forgotten when the next one is issued or the server
+		// restarts, and its holder must get the same answer before and after.
+		return nil, errTokenFailure()
+	case state == credUnknown:
 		return nil, apiErr(codeSecretIDNotFound,
 			"The SecretId is not found, please ensure that your SecretId is correct.",
 			"SecretId 不存在，请输入正确的密钥。")
-	case credExpired:
-		return nil, apiErr(codeSecretIDNotFound,
-			"The temporary SecretId has expired; obtain new temporary credentials.",
-			"临时密钥已过期，请重新获取临时密钥。")
 	}
 	if cred.Token != "" {
 		if token == "" || subtle.ConstantTimeCompare([]byte(token), []byte(cred.Token)) != 1 {
@@ -375,6 +450,14 @@ func (s *Server) checkCredential(secretID, token string, ts int64) (*credential,
 	return cred, nil
 }
 
+// errTokenFailure is the answer to a temporary credential whose token expired, with
+// the real service's message.
+func errTokenFailure() *apiError {
+	return apiErr(codeTokenFailure,
+		"Token verification failed. Please check your Token is correct.",
+		"Token 校验失败，请检查 Token 是否正确。")
+}
+
 // Legacy signature v1 (HmacSHA1 / HmacSHA256), still used by tccli: every
 // parameter travels in the form body (POST) or the query (GET), and the string to
 // sign is METHOD + host + path + "?" + the parameters sorted by name, joined as
@@ -388,8 +471,22 @@ var v1CommonParams = map[string]bool{
 	"Language": true, "RequestClient": true,
 }
 
-// authenticateV1 verifies a signature-v1 request whose parameters are params.
-func (s *Server) authenticateV1(method, host string, params url.Values) (authResult, *apiError) {
+// parseTimestamp parses the request timestamp text, from the header or
+// parameter name.
+func parseTimestamp(name, text string) (int64, *apiError) {
+	if text == "" {
+		return 0, errMissingParam(name)
+	}
+	ts, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		return 0, errInvalidParam(name, "must be Unix seconds", "必须是 Unix 时间戳（秒）")
+	}
+	return ts, nil
+}
+
+// authenticateV1 verifies a signature-v1 request from peer (invalid in process)
+// whose parameters are params, and refuses a signature used before.
+func (s *Server) authenticateV1(peer netip.Addr, method, host string, params url.Values) (authResult, *apiError) {
 	var res authResult
 	secretID := params.Get("SecretId")
 	if secretID == "" {
@@ -404,13 +501,9 @@ func (s *Server) authenticateV1(method, host string, params url.Values) (authRes
 	default:
 		return res, errInvalidParam("SignatureMethod", "must be HmacSHA1, HmacSHA256 or (with an Authorization header) TC3-HMAC-SHA256", "取值必须为 HmacSHA1、HmacSHA256，或使用 Authorization 请求头的 TC3-HMAC-SHA256")
 	}
-	tsText := params.Get("Timestamp")
-	if tsText == "" {
-		return res, errMissingParam("Timestamp")
-	}
-	ts, err := strconv.ParseInt(tsText, 10, 64)
-	if err != nil {
-		return res, errInvalidParam("Timestamp", "must be Unix seconds", "必须是 Unix 时间戳（秒）")
+	ts, ae := parseTimestamp("Timestamp", params.Get("Timestamp"))
+	if ae != nil {
+		return res, ae
 	}
 	cred, ae := s.checkCredential(secretID, params.Get("Token"), ts)
 	if ae != nil {
@@ -420,6 +513,28 @@ func (s *Server) authenticateV1(method, host string, params url.Values) (authRes
 	if err != nil {
 		return res, errSignatureFailure()
 	}
+	sign := func(h string) []byte {
+		m := hmac.New(newHash, []byte(cred.SecretKey))
+		m.Write([]byte(v1StringToSign(method, h, params)))
+		return m.Sum(nil)
+	}
+	ok := hmac.Equal(sign(host), got)
+	if bare, stripped := hostWithoutPort(host); !ok && stripped {
+		ok = hmac.Equal(sign(bare), got)
+	}
+	if !ok {
+		return res, errSignatureFailure()
+	}
+	if ae := s.replay.check(got, peer, ts, true); ae != nil {
+		return res, ae
+	}
+	return authResult{cred: cred}, nil
+}
+
+// v1StringToSign is what a signature-v1 request signs: the method, the host, "/?" and
+// its parameters but Signature, sorted by name, as name=value joined by '&' (values as
+// sent, not escaped).
+func v1StringToSign(method, host string, params url.Values) string {
 	names := make([]string, 0, len(params))
 	for k := range params {
 		if k != "Signature" {
@@ -436,18 +551,7 @@ func (s *Server) authenticateV1(method, host string, params url.Values) (authRes
 		query.WriteByte('=')
 		query.WriteString(params.Get(k))
 	}
-	sign := func(h string) []byte {
-		m := hmac.New(newHash, []byte(cred.SecretKey))
-		m.Write([]byte(method + h + "/?" + query.String()))
-		return m.Sum(nil)
-	}
-	if hmac.Equal(sign(host), got) {
-		return authResult{cred: cred}, nil
-	}
-	if bare, ok := hostWithoutPort(host); ok && hmac.Equal(sign(bare), got) {
-		return authResult{cred: cred}, nil
-	}
-	return res, errSignatureFailure()
+	return method + host + "/?" + query.String()
 }
 
 func errSignatureFailure() *apiError {

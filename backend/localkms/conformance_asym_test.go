@@ -8,7 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/sha256"
-	"crypto/x509"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/pem"
 	"testing"
@@ -26,7 +26,7 @@ import (
 // so each env creates them once).
 func asymKeys(e *env) map[string]string {
 	out := map[string]string{}
-	for _, u := range []string{usageRSADecrypt, usageRSASign, usageECCSign, usageSM2Decrypt, usageSM2Sign} {
+	for _, u := range []string{usageRSADecrypt, usageRSASign, usageECCSign, usageSM2Decrypt, usageSM2Sign, usageECDSA384Sign} {
 		out[u] = e.createKey("asym-"+u[len("ASYMMETRIC_"):], func(r *kms.CreateKeyRequest) { r.KeyUsage = sp(u) })
 	}
 	return out
@@ -67,6 +67,7 @@ func TestAsymmetricKeys(t *testing.T) {
 				{usageECCSign, func(p any) bool { k, ok := p.(*ecdsa.PublicKey); return ok && k.Curve.Params().Name == "P-256" }},
 				{usageSM2Decrypt, func(p any) bool { k, ok := p.(*ecdsa.PublicKey); return ok && sm2.IsSM2PublicKey(k) }},
 				{usageSM2Sign, func(p any) bool { k, ok := p.(*ecdsa.PublicKey); return ok && sm2.IsSM2PublicKey(k) }},
+				{usageECDSA384Sign, func(p any) bool { k, ok := p.(*ecdsa.PublicKey); return ok && k.Curve.Params().Name == "P-384" }},
 			}
 			for _, tc := range tests {
 				t.Run(tc.usage, func(t *testing.T) {
@@ -175,6 +176,9 @@ func TestAsymmetricKeys(t *testing.T) {
 			rsaPub := rsaPubAny.(*rsa.PublicKey)
 			eccPubAny, _ := e.publicKey(keys[usageECCSign])
 			eccPub := eccPubAny.(*ecdsa.PublicKey)
+			p384Any, _ := e.publicKey(keys[usageECDSA384Sign])
+			p384Pub := p384Any.(*ecdsa.PublicKey)
+			sha384 := sha512.Sum384(msg)
 			tests := []struct {
 				name, usage, alg, msgType string
 				message                   []byte
@@ -191,6 +195,8 @@ func TestAsymmetricKeys(t *testing.T) {
 				}},
 				{"ECC raw", usageECCSign, "ECC_P256_R1", "RAW", msg, func(s []byte) bool { return ecdsa.VerifyASN1(eccPub, sha[:], s) }},
 				{"ECC digest", usageECCSign, "ECC_P256_R1", "DIGEST", sha[:], func(s []byte) bool { return ecdsa.VerifyASN1(eccPub, sha[:], s) }},
+				{"ECDSA384 raw", usageECDSA384Sign, "ECDSA384_SHA384", "RAW", msg, func(s []byte) bool { return ecdsa.VerifyASN1(p384Pub, sha384[:], s) }},
+				{"ECDSA384 digest", usageECDSA384Sign, "ECDSA384_SHA384", "DIGEST", sha384[:], func(s []byte) bool { return ecdsa.VerifyASN1(p384Pub, sha384[:], s) }},
 				{"SM2 raw", usageSM2Sign, "SM2DSA", "RAW", msg, func(s []byte) bool { return sm2.VerifyASN1WithSM2(sm2Pub, nil, msg, s) }},
 				{"SM2 digest", usageSM2Sign, "SM2DSA", "DIGEST", sm2Digest, func(s []byte) bool { return sm2.VerifyASN1WithSM2(sm2Pub, nil, msg, s) }},
 			}
@@ -198,9 +204,7 @@ func TestAsymmetricKeys(t *testing.T) {
 				t.Run(tc.name, func(t *testing.T) {
 					sr := kms.NewSignByAsymmetricKeyRequest()
 					sr.KeyId, sr.Algorithm, sr.Message = sp(keys[tc.usage]), sp(tc.alg), sp(b64(tc.message))
-					if tc.msgType != "" {
-						sr.MessageType = sp(tc.msgType)
-					}
+					sr.MessageType = opt(tc.msgType)
 					resp, err := e.kms().SignByAsymmetricKey(sr)
 					must(t, err)
 					sig := unb64(t, *resp.Response.Signature)
@@ -254,6 +258,8 @@ func TestAsymmetricKeys(t *testing.T) {
 				{"algorithm of another usage", keys[usageECCSign], "SM2DSA", "", msg, codeInvalidParameterValue},
 				{"unknown algorithm", keys[usageECCSign], "ECDSA_SHA_384", "", msg, codeInvalidParameterValue},
 				{"digest 31 bytes", keys[usageECCSign], "ECC_P256_R1", "DIGEST", make([]byte, 31), codeInvalidParameterValue},
+				{"SHA-256 digest for ECDSA384", keys[usageECDSA384Sign], "ECDSA384_SHA384", "DIGEST", sha[:], codeInvalidParameterValue},
+				{"ECC algorithm for an ECDSA384 key", keys[usageECDSA384Sign], "ECC_P256_R1", "", msg, codeInvalidParameterValue},
 				{"raw 4097 bytes", keys[usageECCSign], "ECC_P256_R1", "RAW", make([]byte, 4097), codeInvalidParameterValue},
 				{"raw 4096 bytes", keys[usageECCSign], "ECC_P256_R1", "RAW", make([]byte, 4096), ""},
 				{"bad message type", keys[usageECCSign], "ECC_P256_R1", "HASH", msg, codeInvalidParameterValue},
@@ -262,9 +268,7 @@ func TestAsymmetricKeys(t *testing.T) {
 				t.Run(tc.name, func(t *testing.T) {
 					sr := kms.NewSignByAsymmetricKeyRequest()
 					sr.KeyId, sr.Algorithm, sr.Message = sp(tc.keyID), sp(tc.alg), sp(b64(tc.message))
-					if tc.msgType != "" {
-						sr.MessageType = sp(tc.msgType)
-					}
+					sr.MessageType = opt(tc.msgType)
 					_, err := e.kms().SignByAsymmetricKey(sr)
 					wantCode(t, err, tc.code)
 				})
@@ -281,6 +285,50 @@ func TestAsymmetricKeys(t *testing.T) {
 	})
 }
 
+// importParams calls GetParametersForImport.
+func importParams(c *kms.Client, keyID, alg, spec string) (*kms.GetParametersForImportResponseParams, error) {
+	r := kms.NewGetParametersForImportRequest()
+	r.KeyId, r.WrappingAlgorithm, r.WrappingKeySpec = sp(keyID), sp(alg), sp(spec)
+	resp, err := c.GetParametersForImport(r)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Response, nil
+}
+
+// importMaterial calls ImportKeyMaterial.
+func importMaterial(c *kms.Client, keyID, token, wrapped string, validTo *uint64) error {
+	r := kms.NewImportKeyMaterialRequest()
+	r.KeyId, r.ImportToken, r.EncryptedKeyMaterial, r.ValidTo = sp(keyID), sp(token), sp(wrapped), validTo
+	_, err := c.ImportKeyMaterial(r)
+	return err
+}
+
+// wrapMaterial encrypts key material to the wrapping key of import parameters as a
+// client does: alg is a WrappingAlgorithm, or "SM2 plain" for SM2 in the plain
+// C1C3C2 form; it returns EncryptedKeyMaterial.
+func wrapMaterial(t *testing.T, p *kms.GetParametersForImportResponseParams, alg string, material []byte) string {
+	t.Helper()
+	pub, err := smx509.ParsePKIXPublicKey(unb64(t, *p.PublicKey))
+	must(t, err)
+	var ct []byte
+	switch alg {
+	case "SM2":
+		ct, err = sm2.EncryptASN1(rand.Reader, pub.(*ecdsa.PublicKey), material)
+	case "SM2 plain":
+		ct, err = sm2.Encrypt(rand.Reader, pub.(*ecdsa.PublicKey), material, sm2.NewPlainEncrypterOpts(sm2.MarshalUncompressed, sm2.C1C3C2))
+	case "RSAES_OAEP_SHA_256":
+		ct, err = rsa.EncryptOAEP(sha256.New(), rand.Reader, pub.(*rsa.PublicKey), material, nil)
+	case "RSAES_OAEP_SHA_1":
+		ct, err = rsa.EncryptOAEP(sha1.New(), rand.Reader, pub.(*rsa.PublicKey), material, nil)
+	default:
+		//lint:ignore SA1019 Tencent KMS offers RSAES_PKCS1_V1_5, so the local KMS (and its tests) must too.
+		ct, err = rsa.EncryptPKCS1v15(rand.Reader, pub.(*rsa.PublicKey), material)
+	}
+	must(t, err)
+	return base64.StdEncoding.EncodeToString(ct)
+}
+
 func TestImportKeyMaterial(t *testing.T) {
 	forEachTransport(t, func(t *testing.T, e *env) {
 		id := e.createKey("byok", func(r *kms.CreateKeyRequest) { r.Type = up(2) })
@@ -293,36 +341,13 @@ func TestImportKeyMaterial(t *testing.T) {
 		wantCode(t, err, codeCmkStateNotSupport)
 
 		params := func(keyID, alg string) (*kms.GetParametersForImportResponseParams, error) {
-			r := kms.NewGetParametersForImportRequest()
-			r.KeyId, r.WrappingAlgorithm, r.WrappingKeySpec = sp(keyID), sp(alg), sp("RSA_2048")
-			resp, err := c.GetParametersForImport(r)
-			if err != nil {
-				return nil, err
-			}
-			return resp.Response, nil
+			return importParams(c, keyID, alg, "RSA_2048")
 		}
 		wrap := func(p *kms.GetParametersForImportResponseParams, alg string, material []byte) string {
-			pubAny, err := x509.ParsePKIXPublicKey(unb64(t, *p.PublicKey))
-			must(t, err)
-			pub := pubAny.(*rsa.PublicKey)
-			var ct []byte
-			switch alg {
-			case "RSAES_OAEP_SHA_256":
-				ct, err = rsa.EncryptOAEP(sha256.New(), rand.Reader, pub, material, nil)
-			case "RSAES_OAEP_SHA_1":
-				ct, err = rsa.EncryptOAEP(sha1.New(), rand.Reader, pub, material, nil)
-			default:
-				//lint:ignore SA1019 Tencent KMS offers RSAES_PKCS1_V1_5, so the local KMS (and its tests) must too.
-				ct, err = rsa.EncryptPKCS1v15(rand.Reader, pub, material)
-			}
-			must(t, err)
-			return base64.StdEncoding.EncodeToString(ct)
+			return wrapMaterial(t, p, alg, material)
 		}
 		imp := func(keyID, token, wrapped string, validTo *uint64) error {
-			r := kms.NewImportKeyMaterialRequest()
-			r.KeyId, r.ImportToken, r.EncryptedKeyMaterial, r.ValidTo = sp(keyID), sp(token), sp(wrapped), validTo
-			_, err := c.ImportKeyMaterial(r)
-			return err
+			return importMaterial(c, keyID, token, wrapped, validTo)
 		}
 		_, err = params(normal, "RSAES_OAEP_SHA_256")
 		wantCode(t, err, codeNotExternalCmk)

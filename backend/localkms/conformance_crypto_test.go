@@ -76,12 +76,8 @@ func TestEncryptDecrypt(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				req := kms.NewEncryptRequest()
 				req.KeyId = sp(tc.keyID)
-				if tc.plaintext != "" {
-					req.Plaintext = sp(tc.plaintext)
-				}
-				if tc.ec != "" {
-					req.EncryptionContext = sp(tc.ec)
-				}
+				req.Plaintext = opt(tc.plaintext)
+				req.EncryptionContext = opt(tc.ec)
 				_, err := e.kms().Encrypt(req)
 				wantCode(t, err, tc.code)
 			})
@@ -179,15 +175,9 @@ func TestReEncrypt(t *testing.T) {
 		re := func(blob, dest, srcEC, dstEC string) (*kms.ReEncryptResponseParams, error) {
 			r := kms.NewReEncryptRequest()
 			r.CiphertextBlob = sp(blob)
-			if dest != "" {
-				r.DestinationKeyId = sp(dest)
-			}
-			if srcEC != "" {
-				r.SourceEncryptionContext = sp(srcEC)
-			}
-			if dstEC != "" {
-				r.DestinationEncryptionContext = sp(dstEC)
-			}
+			r.DestinationKeyId = opt(dest)
+			r.SourceEncryptionContext = opt(srcEC)
+			r.DestinationEncryptionContext = opt(dstEC)
 			resp, err := e.kms().ReEncrypt(r)
 			if err != nil {
 				return nil, err
@@ -269,12 +259,8 @@ func TestGenerateDataKey(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				r := kms.NewGenerateDataKeyRequest()
 				r.KeyId, r.NumberOfBytes = sp(tc.keyID), tc.n
-				if tc.spec != "" {
-					r.KeySpec = sp(tc.spec)
-				}
-				if tc.ec != "" {
-					r.EncryptionContext = sp(tc.ec)
-				}
+				r.KeySpec = opt(tc.spec)
+				r.EncryptionContext = opt(tc.ec)
 				resp, err := e.kms().GenerateDataKey(r)
 				wantCode(t, err, tc.code)
 				if err != nil {
@@ -338,9 +324,7 @@ func TestEncryptionPublicKey(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				r := kms.NewDecryptRequest()
 				r.CiphertextBlob, r.EncryptionPublicKey = sp(blob), sp(tc.pub)
-				if tc.alg != "" {
-					r.EncryptionAlgorithm = sp(tc.alg)
-				}
+				r.EncryptionAlgorithm = opt(tc.alg)
 				resp, err := e.kms().Decrypt(r)
 				wantCode(t, err, tc.code)
 				if err != nil {

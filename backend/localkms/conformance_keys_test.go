@@ -53,7 +53,6 @@ func TestCreateKey(t *testing.T) {
 			{"alias reserved prefix", func(r *kms.CreateKeyRequest) { r.Alias = sp("kms-cos") }, codeInvalidAlias},
 			{"alias taken", func(r *kms.CreateKeyRequest) { r.Alias = sp("taken") }, codeAliasAlreadyExists},
 			{"bad usage", func(r *kms.CreateKeyRequest) { r.KeyUsage = sp("SIGN") }, codeInvalidKeyUsage},
-			{"ecdsa384 unsupported", func(r *kms.CreateKeyRequest) { r.KeyUsage = sp("ASYMMETRIC_SIGN_VERIFY_ECDSA384") }, codeUnsupportedKeyUsage},
 			{"bad type", func(r *kms.CreateKeyRequest) { r.Type = up(3) }, codeInvalidType},
 			{"external asymmetric", func(r *kms.CreateKeyRequest) { r.Type = up(2); r.KeyUsage = sp("ASYMMETRIC_SIGN_VERIFY_ECC") }, codeInvalidKeyUsage},
 			{"duplicate tag keys", func(r *kms.CreateKeyRequest) {
@@ -62,6 +61,10 @@ func TestCreateKey(t *testing.T) {
 			{"tag without value", func(r *kms.CreateKeyRequest) { r.Tags = []*kms.Tag{{TagKey: sp("a")}} }, codeMissingParameter},
 			{"hsm cluster", func(r *kms.CreateKeyRequest) { r.HsmClusterId = sp("cluster-1") }, codeInvalidHsmClusterID},
 			{"description too long", func(r *kms.CreateKeyRequest) { r.Description = sp(strings.Repeat("x", 1025)) }, codeInvalidParameterValue},
+			{"description with terminal escapes", func(r *kms.CreateKeyRequest) { r.Description = sp("x\x1b[2J\x1b]0;pwn\x07") }, codeInvalidParameterValue},
+			{"description with a C1 control", func(r *kms.CreateKeyRequest) { r.Description = sp("x\u009b2J") }, codeInvalidParameterValue},
+			{"description with a line break", func(r *kms.CreateKeyRequest) { r.Description = sp("a\nb") }, codeInvalidParameterValue},
+			{"alias with an escape", func(r *kms.CreateKeyRequest) { r.Alias = sp("a\x1b[2J") }, codeInvalidAlias},
 		}
 		e.createKey("taken")
 		for i, tc := range tests {
@@ -313,6 +316,9 @@ func TestUpdateKeyDescription(t *testing.T) {
 		}{
 			{"set", id, "新的描述", ""},
 			{"too long", id, strings.Repeat("x", 1025), codeInvalidParameterValue},
+			{"terminal escapes", id, "\x1b[2J\x1b]0;pwn\x07", codeInvalidParameterValue},
+			{"C1 control", id, "\u0085", codeInvalidParameterValue},
+			{"DEL", id, "a\x7f", codeInvalidParameterValue},
 			{"missing", id, "", codeMissingParameter},
 			{"pending delete", pending, "x", codeCmkStateNotSupport},
 		}
@@ -320,9 +326,7 @@ func TestUpdateKeyDescription(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				req := kms.NewUpdateKeyDescriptionRequest()
 				req.KeyId = sp(tc.keyID)
-				if tc.desc != "" {
-					req.Description = sp(tc.desc)
-				}
+				req.Description = opt(tc.desc)
 				_, err := e.kms().UpdateKeyDescription(req)
 				wantCode(t, err, tc.code)
 			})

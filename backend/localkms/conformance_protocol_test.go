@@ -2,6 +2,7 @@ package localkms
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
+	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 	kms "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/kms/v20190118"
 	sts "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/sts/v20180813"
@@ -21,6 +23,9 @@ func TestAuthentication(t *testing.T) {
 		temp, err := e.srv.IssueTemporaryCredential(time.Hour)
 		must(t, err)
 		hostNoPort, _ := hostWithoutPort(e.host())
+		// The Node SDK signs with the first DNS label of its endpoint: "127" for
+		// 127.0.0.1:PORT.
+		nodeService, _, _ := strings.Cut(e.host(), ".")
 		tests := []struct {
 			name string
 			req  rawReq
@@ -36,7 +41,10 @@ func TestAuthentication(t *testing.T) {
 			{"region header is not signed", rawReq{tamper: func(r *http.Request) { r.Header.Set("X-TC-Region", "ap-beijing") }}, ""},
 			{"content type changed", rawReq{tamper: func(r *http.Request) { r.Header.Set("Content-Type", "application/json; charset=utf-8") }}, codeSignatureFailure},
 			{"timestamp 301 s old", rawReq{timestamp: time.Now().Add(-301 * time.Second)}, codeSignatureExpire},
-			{"timestamp 301 s ahead", rawReq{timestamp: time.Now().Add(301 * time.Second)}, codeSignatureExpire},
+			// Ahead by a few seconds more than the 300 s allowed: the table is built before the
+			// requests go out, and a second boundary crossed in between (timestamps are whole
+			// seconds) would bring 301 s back to 300.
+			{"timestamp 305 s ahead", rawReq{timestamp: time.Now().Add(305 * time.Second)}, codeSignatureExpire},
 			{"timestamp 250 s old", rawReq{timestamp: time.Now().Add(-250 * time.Second)}, ""},
 			{"scope date mismatch", rawReq{scopeDate: "2001-01-01"}, codeSignatureFailure},
 			{"missing authorization", rawReq{authz: "-"}, codeInvalidAuthorization},
@@ -44,8 +52,12 @@ func TestAuthentication(t *testing.T) {
 			{"v1 style", rawReq{authz: "HmacSHA256 Signature=abc"}, codeInvalidAuthorization},
 			{"host not signed", rawReq{authz: "TC3-HMAC-SHA256 Credential=" + e.cred.SecretID + "/2023-11-14/kms/tc3_request, SignedHeaders=content-type, Signature=" + sig64}, codeInvalidAuthorization},
 			{"missing timestamp", rawReq{tamper: func(r *http.Request) { r.Header.Del("X-TC-Timestamp") }}, codeMissingParameter},
-			{"node style: service 127, host without port", rawReq{service: "127", signHost: hostNoPort}, ""},
+			{"node style: first label of the host as service, host without port", rawReq{service: nodeService, signHost: hostNoPort}, ""},
+			{"node style label of another host", rawReq{service: "127", host: "kms.tencentcloudapi.com"}, codeSignatureFailure},
 			{"another host", rawReq{signHost: "evil.example.com"}, codeSignatureFailure},
+			{"signed for another service", rawReq{service: "cvm", host: "cvm.tencentcloudapi.com"}, codeSignatureFailure},
+			{"sts scope with the KMS version", rawReq{service: "sts"}, codeSignatureFailure},
+			{"kms scope with the STS version", rawReq{version: stsVersion}, codeSignatureFailure},
 			{"unsigned payload", rawReq{unsigned: true, body: `{}`}, ""},
 			{"unsigned payload, body differs", rawReq{unsigned: true, body: `{}`, tamper: func(r *http.Request) {
 				r.Body = io.NopCloser(strings.NewReader(`{ }`))
@@ -113,6 +125,7 @@ func TestProtocolErrors(t *testing.T) {
 			{"GET bad number", rawReq{method: "GET", action: "ListKeys", query: "Limit=ten"}, codeInvalidParameter},
 			{"GET common params ignored", rawReq{method: "GET", action: "ListKeys", query: "Action=ListKeys&Limit=1&Version=2019-01-18"}, ""},
 			{"GET bad escape", rawReq{method: "GET", action: "ListKeys", query: "Limit=%zz"}, codeInvalidParameter},
+			{"GET description with a raw C1 byte", rawReq{method: "GET", action: "UpdateKeyDescription", query: "Description=%9B2J&KeyId=00000000-0000-4000-8000-000000000000"}, codeInvalidParameterValue},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -275,6 +288,23 @@ func TestInformationalActions(t *testing.T) {
 		if !*st.Response.ServiceEnabled || *st.Response.InvalidType != 1 || *st.Response.UserLevel != 0 {
 			t.Fatalf("GetServiceStatus %s", st.ToJsonString())
 		}
+		// The fields of SDK v1.3.152: the key count of the region and its quota; no
+		// HSM clusters, key sync, hosted data keys or QPS limits.
+		r := st.Response
+		if *r.CmkUserCount != 0 || *r.CmkLimit != DefaultCmkLimit || r.ExclusiveHSMList == nil || len(r.ExclusiveHSMList) != 0 ||
+			*r.IsAllowedDataKeyHosted || *r.IsAllowedSync || len(r.SyncTaskList) != 0 || *r.QpsLimit != 0 || len(r.RegionsQps) != 0 {
+			t.Fatalf("GetServiceStatus %s", st.ToJsonString())
+		}
+		e.createKey("counted")
+		e.createKey("counted-2")
+		st, err = c.GetServiceStatus(kms.NewGetServiceStatusRequest())
+		must(t, err)
+		if *st.Response.CmkUserCount != 2 {
+			t.Fatalf("CmkUserCount after two CreateKey = %d", *st.Response.CmkUserCount)
+		}
+		if st, err = e.kmsRegion("ap-shanghai").GetServiceStatus(kms.NewGetServiceStatusRequest()); err != nil || *st.Response.CmkUserCount != 0 {
+			t.Fatalf("CmkUserCount of another region: %v %v", st, err)
+		}
 		rg, err := c.GetRegions(kms.NewGetRegionsRequest())
 		must(t, err)
 		var regions []string
@@ -294,7 +324,7 @@ func TestInformationalActions(t *testing.T) {
 		}
 		want := map[string]string{
 			usageEncryptDecrypt: "AES_256", usageRSADecrypt: "RSA_2048", usageSM2Decrypt: "SM2",
-			usageRSASign: "RSA_2048", usageECCSign: "ECC", usageSM2Sign: "SM2",
+			usageRSASign: "RSA_2048", usageECCSign: "ECC", usageSM2Sign: "SM2", usageECDSA384Sign: "ECDSA384_SHA384",
 		}
 		if len(got) != len(want) {
 			t.Fatalf("ListAlgorithms %v", got)
@@ -381,9 +411,22 @@ func TestSTSAssumeRole(t *testing.T) {
 		e.clock.Advance(899 * time.Second)
 		_, err = kc.Encrypt(en)
 		must(t, err)
+		// Expired: the real service's AuthFailure.TokenFailure and its message (as the
+		// Tencent Cloud SDKs report it for a timed-out STS token), in English and Chinese.
 		e.clock.Advance(time.Second)
-		_, err = kc.Encrypt(en)
-		wantCode(t, err, codeSecretIDNotFound)
+		english := e.kmsWith(tmp, "ap-guangzhou", func(p *profile.ClientProfile) { p.Language = "en-US" })
+		_, err = english.Encrypt(en)
+		wantExpiredToken(t, err, "Token verification failed. Please check your Token is correct.")
+		_, err = kc.Encrypt(en) // the SDK's default language, zh-CN
+		wantExpiredToken(t, err, "Token 校验失败，请检查 Token 是否正确。")
+		// The same once the server forgot the expired credential (the next one issued
+		// drops it), and the permanent key pair that assumed the role still works.
+		_, err = assume(stsc, up(900))
+		must(t, err)
+		_, err = english.Encrypt(en)
+		wantExpiredToken(t, err, "Token verification failed. Please check your Token is correct.")
+		_, err = e.kms().Encrypt(en)
+		must(t, err)
 	})
 }
 
@@ -402,7 +445,7 @@ func TestIssueTemporaryCredential(t *testing.T) {
 	must(t, err)
 	e.clock.Advance(2 * time.Hour)
 	_, err = c.GetRegions(kms.NewGetRegionsRequest())
-	wantCode(t, err, codeSecretIDNotFound)
+	wantCode(t, err, codeTokenFailure)
 	// Expired temporary credentials are dropped when the next one is issued and on
 	// restart, and they are never listed.
 	list, err := e.srv.ListCredentials()
@@ -467,4 +510,15 @@ func TestSignatureV1(t *testing.T) {
 			resp.wantCode(t, codeInvalidParameter)
 		})
 	})
+}
+
+// wantExpiredToken checks the answer to an expired temporary credential: the code the
+// SDK's callers match on, and the real service's message.
+func wantExpiredToken(t *testing.T, err error, msg string) {
+	t.Helper()
+	wantCode(t, err, codeTokenFailure)
+	var se *tcerr.TencentCloudSDKError
+	if errors.As(err, &se) && se.GetMessage() != msg {
+		t.Fatalf("message %q, want %q", se.GetMessage(), msg)
+	}
 }

@@ -155,7 +155,8 @@ func (s *Server) CreateCredential(name string) (Credential, error) {
 	return Credential{Name: name, SecretID: id, SecretKey: secret, CreatedAt: time.Unix(c.CreatedAt, 0)}, nil
 }
 
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+// isControl reports whether r is a C0 control, DEL or a C1 control.
+func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r <= 0x9f) }
 
 // ListCredentials lists the stored permanent key pairs (including the embedded
 // one), oldest first, without secrets.
@@ -208,7 +209,8 @@ func (s *Server) EmbeddedCredential() (secretID, secretKey string, err error) {
 
 // IssueTemporaryCredential issues a temporary key pair valid for ttl (default 2 h
 // when ttl <= 0, at most 12 h). Requests signed with it must carry the token in
-// X-TC-Token; after expiry they get AuthFailure.SecretIdNotFound.
+// X-TC-Token; after expiry they get AuthFailure.TokenFailure ("Token verification
+// failed"), as from the real service.
 func (s *Server) IssueTemporaryCredential(ttl time.Duration) (TempCredential, error) {
 	if ttl <= 0 {
 		ttl = defaultTempTTL

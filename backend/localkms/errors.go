@@ -49,6 +49,18 @@ const (
 	CodeInvalidArgument = "LocalKMS.InvalidArgument"
 	// CodeStorage: a write to the database failed.
 	CodeStorage = "LocalKMS.Storage"
+	// CodeWeakPassphrase: a backup passphrase is too short (see [MinPassphraseLen]).
+	CodeWeakPassphrase = "LocalKMS.WeakPassphrase"
+	// CodeBackupPassphrase: the passphrase does not open the backup.
+	CodeBackupPassphrase = "LocalKMS.BackupPassphrase"
+	// CodeBackupDamaged: the file is damaged, truncated or not a backup of local keys.
+	CodeBackupDamaged = "LocalKMS.BackupDamaged"
+	// CodeBackupVersion: the backup was made by a newer version in a format this one
+	// does not read.
+	CodeBackupVersion = "LocalKMS.BackupVersion"
+	// CodeRestoreConflict: the backup holds a key whose KeyId or alias belongs to a
+	// different key here; nothing was restored.
+	CodeRestoreConflict = "LocalKMS.RestoreConflict"
 )
 
 func newError(code string, err error, format string, args ...any) *Error {
@@ -91,6 +103,8 @@ const (
 	codeInvalidParameterValue    = "InvalidParameterValue"
 	codeMissingParameter         = "MissingParameter"
 	codeNoSuchVersion            = "NoSuchVersion"
+	codeRequestLimitExceeded     = "RequestLimitExceeded"
+	codeRotateRateLimited        = "RequestLimitExceeded.RotateRateLimited"
 	codeRequestSizeLimitExceeded = "RequestSizeLimitExceeded"
 	codeUnknownParameter         = "UnknownParameter"
 	codeUnsupportedRegion        = "UnsupportedRegion"
@@ -123,6 +137,9 @@ const (
 	codeExternalCmkCanNotRotate = "UnsupportedOperation.ExternalCmkCanNotRotate"
 	codeNotExternalCmk          = "UnsupportedOperation.NotExternalCmk"
 	codeUnsupportedKeyUsage     = "UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion"
+	codeRotateNotSupported      = "UnsupportedOperation.RotateNotSupported"
+
+	codeCmkLimitExceeded = "LimitExceeded.CmkLimitExceeded"
 
 	codeSTSOverTime        = "InvalidParameter.OverTimeError"
 	codeSTSTempKeyNotAllow = "FailedOperation.TempKeyNotAllowed"

@@ -179,6 +179,14 @@ func must(t *testing.T, err error) {
 }
 
 func sp(s string) *string { return &s }
+
+// opt is sp for an optional parameter: nil (left out) for "".
+func opt(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
 func up(n uint64) *uint64 { return &n }
 
 // createKey creates a key through the SDK and returns its KeyId.
@@ -211,9 +219,7 @@ func (e *env) encrypt(id string, plain []byte, ec string) (string, error) {
 	req := kms.NewEncryptRequest()
 	req.KeyId = sp(id)
 	req.Plaintext = sp(b64(plain))
-	if ec != "" {
-		req.EncryptionContext = sp(ec)
-	}
+	req.EncryptionContext = opt(ec)
 	resp, err := e.kms().Encrypt(req)
 	if err != nil {
 		return "", err
@@ -233,9 +239,7 @@ func (e *env) mustEncrypt(id string, plain []byte, ec string) string {
 func (e *env) decrypt(blob, ec string) ([]byte, string, error) {
 	req := kms.NewDecryptRequest()
 	req.CiphertextBlob = sp(blob)
-	if ec != "" {
-		req.EncryptionContext = sp(ec)
-	}
+	req.EncryptionContext = opt(ec)
 	resp, err := e.kms().Decrypt(req)
 	if err != nil {
 		return nil, "", err
@@ -243,34 +247,28 @@ func (e *env) decrypt(blob, ec string) ([]byte, string, error) {
 	return unb64(e.t, *resp.Response.Plaintext), *resp.Response.KeyId, nil
 }
 
+// stateActions are the actions setState sends, by the names it takes.
+var stateActions = map[string]string{
+	"disable":  "DisableKey",
+	"enable":   "EnableKey",
+	"archive":  "ArchiveKey",
+	"schedule": "ScheduleKeyDeletion", // in 7 days
+}
+
+// setState moves a key through state changes, named as in stateActions.
 func (e *env) setState(id string, actions ...string) {
 	e.t.Helper()
-	c := e.kms()
 	for _, a := range actions {
-		var err error
-		switch a {
-		case "disable":
-			r := kms.NewDisableKeyRequest()
-			r.KeyId = sp(id)
-			_, err = c.DisableKey(r)
-		case "enable":
-			r := kms.NewEnableKeyRequest()
-			r.KeyId = sp(id)
-			_, err = c.EnableKey(r)
-		case "archive":
-			r := kms.NewArchiveKeyRequest()
-			r.KeyId = sp(id)
-			_, err = c.ArchiveKey(r)
-		case "schedule":
-			r := kms.NewScheduleKeyDeletionRequest()
-			r.KeyId = sp(id)
-			r.PendingWindowInDays = up(7)
-			_, err = c.ScheduleKeyDeletion(r)
-		default:
+		action, ok := stateActions[a]
+		if !ok {
 			e.t.Fatalf("unknown state action %s", a)
 		}
-		if err != nil {
-			e.t.Fatalf("%s %s: %v", a, id, err)
+		body := `{"KeyId":"` + id + `"}`
+		if a == "schedule" {
+			body = `{"KeyId":"` + id + `","PendingWindowInDays":7}`
+		}
+		if r := e.do(rawReq{action: action, body: body}); r.code != "" {
+			e.t.Fatalf("%s %s: %s (%s)", a, id, r.code, r.message)
 		}
 	}
 }
@@ -309,6 +307,8 @@ type rawReq struct {
 	language    string
 	authz       string              // replaces the Authorization header when set ("-" omits it)
 	path        string              // default "/"
+	host        string              // Host header (and signed host), default the env's
+	rt          http.RoundTripper   // sends the request, default the env's
 	tamper      func(*http.Request) // applied after signing
 }
 
@@ -374,6 +374,9 @@ func (e *env) do(r rawReq) rawResp {
 		r.path = "/"
 	}
 	host := e.host()
+	if r.host != "" {
+		host = r.host
+	}
 	if r.signHost == "" {
 		r.signHost = host
 	}
@@ -424,7 +427,11 @@ func (e *env) do(r rawReq) rawResp {
 	if r.tamper != nil {
 		r.tamper(req)
 	}
-	resp, err := e.rt.RoundTrip(req)
+	rt := e.rt
+	if r.rt != nil {
+		rt = r.rt
+	}
+	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		e.t.Fatalf("round trip: %v", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/sm4"
 	"github.com/emmansun/gmsm/smx509"
 )
 
@@ -35,7 +36,13 @@ const (
 	usageSM2Sign        = "ASYMMETRIC_SIGN_VERIFY_SM2"
 	usageECCSign        = "ASYMMETRIC_SIGN_VERIFY_ECC"
 	usageRSASign        = "ASYMMETRIC_SIGN_VERIFY_RSA_2048"
-	usageECDSA384Sign   = "ASYMMETRIC_SIGN_VERIFY_ECDSA384" // known to the API, not implemented here
+	usageECDSA384Sign   = "ASYMMETRIC_SIGN_VERIFY_ECDSA384"
+)
+
+// Symmetric key specs (keyRecord.Spec): the cipher of every version of a key.
+const (
+	specAES256 = ""    // AES-256-GCM, 32-byte material; records made before specs existed have none
+	specSM4    = "SM4" // SM4-GCM, 16-byte material: keys created in a national-standard region
 )
 
 // Key origins (KeyMetadata.Origin).
@@ -54,14 +61,15 @@ const (
 	minPendingDays      = 7      // days
 	maxPendingDays      = 30     // days
 	secondsPerDay       = 86400  // seconds
-	symmetricKeyLen     = 32     // bytes of AES-256 key material
+	aesKeyLen           = 32     // bytes of AES-256 key material
+	sm4KeyLen           = 16     // bytes of SM4 key material
 	maxTags             = 50     // tags per key
 	maxTagKeyLen        = 127    // characters
 	maxTagValueLen      = 255    // characters
 	reservedAliasPrefix = "kms-" // reserved for cloud products
 	aliasPattern        = `^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$`
 	keyTypeFIPS         = int64(2)      // KeyMetadata.Type of AES/RSA/ECC keys
-	keyTypeSM           = int64(4)      // KeyMetadata.Type of SM2 keys
+	keyTypeSM           = int64(4)      // KeyMetadata.Type of SM2 and SM4 keys and of national-standard regions
 	ownerUser           = "user"        // KeyMetadata.Owner of user-created keys
 	maxValidTo          = 2147443200    // Unix seconds; ImportKeyMaterial.ValidTo upper bound
 	importParamsTTL     = secondsPerDay // seconds an ImportToken stays valid
@@ -77,6 +85,7 @@ type keyRecord struct {
 	Description     string       `json:"description"`
 	State           string       `json:"state"`
 	Usage           string       `json:"usage"`
+	Spec            string       `json:"spec,omitempty"`
 	Origin          string       `json:"origin"`
 	Seq             uint64       `json:"seq"`
 	CreateTime      int64        `json:"createTime"`
@@ -97,8 +106,8 @@ type tagRecord struct {
 	Value string `json:"value"`
 }
 
-// keyVersion is one generation of key material: a 32-byte AES key or a PKCS#8
-// private key.
+// keyVersion is one generation of key material: a 32-byte AES or 16-byte SM4 key
+// (see keyRecord.Spec) or a PKCS#8 private key.
 type keyVersion struct {
 	Version  uint32 `json:"version"`
 	Material []byte `json:"material"`
@@ -108,7 +117,7 @@ type keyVersion struct {
 // importState holds the parameters of the last GetParametersForImport.
 type importState struct {
 	Token       string `json:"token"`
-	WrappingKey []byte `json:"wrappingKey"` // PKCS#8 RSA-2048 private key
+	WrappingKey []byte `json:"wrappingKey"` // PKCS#8 RSA-2048 or SM2 private key
 	Algorithm   string `json:"algorithm"`
 	ValidTo     int64  `json:"validTo"`
 }
@@ -136,6 +145,37 @@ type key struct {
 
 func isSymmetric(usage string) bool { return usage == usageEncryptDecrypt }
 
+// materialLen is the size of the symmetric key material of a spec, in bytes.
+func materialLen(spec string) int {
+	if spec == specSM4 {
+		return sm4KeyLen
+	}
+	return aesKeyLen
+}
+
+// newAEAD returns the GCM of symmetric material of a spec.
+func newAEAD(spec string, material []byte) (cipher.AEAD, error) {
+	if len(material) != materialLen(spec) {
+		return nil, fmt.Errorf("material is %d bytes, want %d", len(material), materialLen(spec))
+	}
+	var (
+		block cipher.Block
+		err   error
+	)
+	switch spec {
+	case specAES256:
+		block, err = aes.NewCipher(material)
+	case specSM4:
+		block, err = sm4.NewCipher(material)
+	default:
+		return nil, fmt.Errorf("unknown key spec %q", spec)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
 // newKey prepares a snapshot from a record.
 func newKey(rec keyRecord) (*key, error) {
 	k := &key{rec: rec}
@@ -145,13 +185,11 @@ func newKey(rec keyRecord) (*key, error) {
 			if v.Version != uint32(i+1) {
 				return nil, fmt.Errorf("key %s: version %d out of order", rec.KeyID, v.Version)
 			}
-			block, err := aes.NewCipher(v.Material)
+			aead, err := newAEAD(rec.Spec, v.Material)
 			if err != nil {
 				return nil, fmt.Errorf("key %s: %w", rec.KeyID, err)
 			}
-			if k.aeads[i], err = cipher.NewGCM(block); err != nil {
-				return nil, fmt.Errorf("key %s: %w", rec.KeyID, err)
-			}
+			k.aeads[i] = aead
 		}
 		return k, nil
 	}
@@ -173,11 +211,12 @@ func newKey(rec keyRecord) (*key, error) {
 // latest returns the newest symmetric version number (0 if none).
 func (k *key) latest() uint32 { return uint32(len(k.aeads)) }
 
-// generateMaterial creates fresh, independent key material for a usage.
-func generateMaterial(usage string) ([]byte, error) {
+// generateMaterial creates fresh, independent key material for a usage (and,
+// for symmetric keys, a spec).
+func generateMaterial(usage, spec string) ([]byte, error) {
 	switch usage {
 	case usageEncryptDecrypt:
-		m := make([]byte, symmetricKeyLen)
+		m := make([]byte, materialLen(spec))
 		_, err := rand.Read(m)
 		return m, err
 	case usageRSADecrypt, usageRSASign:
@@ -186,8 +225,12 @@ func generateMaterial(usage string) ([]byte, error) {
 			return nil, err
 		}
 		return smx509.MarshalPKCS8PrivateKey(priv)
-	case usageECCSign:
-		priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	case usageECCSign, usageECDSA384Sign:
+		curve := elliptic.P256()
+		if usage == usageECDSA384Sign {
+			curve = elliptic.P384()
+		}
+		priv, err := ecdsa.GenerateKey(curve, rand.Reader)
 		if err != nil {
 			return nil, err
 		}
@@ -202,17 +245,20 @@ func generateMaterial(usage string) ([]byte, error) {
 	return nil, fmt.Errorf("unsupported key usage %s", usage)
 }
 
-func supportedUsage(u string) bool {
+// knownUsage reports whether u is one of the key usages of the API. Which of them
+// a region offers is regionAlgorithms's answer.
+func knownUsage(u string) bool {
 	switch u {
-	case usageEncryptDecrypt, usageRSADecrypt, usageSM2Decrypt, usageSM2Sign, usageECCSign, usageRSASign:
+	case usageEncryptDecrypt, usageRSADecrypt, usageSM2Decrypt, usageSM2Sign, usageECCSign, usageRSASign, usageECDSA384Sign:
 		return true
 	}
 	return false
 }
 
-// keyTypeOf is KeyMetadata.Type: 4 for SM (国密) keys, 2 for the others.
-func keyTypeOf(usage string) int64 {
-	if usage == usageSM2Decrypt || usage == usageSM2Sign {
+// keyTypeOf is KeyMetadata.Type: 4 for SM (国密) keys and for every key of a
+// national-standard region, 2 for the others.
+func (s *Server) keyTypeOf(r *keyRecord) int64 {
+	if r.Spec == specSM4 || r.Usage == usageSM2Decrypt || r.Usage == usageSM2Sign || s.nationalStandard(r.Region) {
 		return keyTypeSM
 	}
 	return keyTypeFIPS
@@ -236,10 +282,29 @@ type keyMetadata struct {
 	ValidTo            int64  `json:"ValidTo"`
 	ResourceID         string `json:"ResourceId"`
 	HsmClusterID       string `json:"HsmClusterId"`
+	RotateDays         uint64 `json:"RotateDays"`
+	LastRotateTime     int64  `json:"LastRotateTime"`
+	IsSyncReplica      int64  `json:"IsSyncReplica"`
+	SourceRegion       string `json:"SourceRegion"`
+	SyncStatus         int64  `json:"SyncStatus"`
+	SyncMessages       string `json:"SyncMessages"`
+	SyncStartTime      int64  `json:"SyncStartTime"`
+	SyncEndTime        int64  `json:"SyncEndTime"`
+	SourceHsmClusterID string `json:"SourceHsmClusterId"`
+	CreatorUinString   string `json:"CreatorUinString"`
 }
+
+// canRotate reports whether a key's material rotates: symmetric keys whose
+// material KMS created.
+func canRotate(r *keyRecord) bool { return r.Origin == originTencent && isSymmetric(r.Usage) }
 
 func (s *Server) metadata(k *key) keyMetadata {
 	r := &k.rec
+	var rotateDays uint64
+	if canRotate(r) {
+		rotateDays = r.RotateDays
+	}
+	uin := strconv.FormatUint(s.uin, 10)
 	return keyMetadata{
 		KeyID:              r.KeyID,
 		Alias:              r.Alias,
@@ -247,7 +312,7 @@ func (s *Server) metadata(k *key) keyMetadata {
 		Description:        r.Description,
 		KeyState:           r.State,
 		KeyUsage:           r.Usage,
-		Type:               keyTypeOf(r.Usage),
+		Type:               s.keyTypeOf(r),
 		CreatorUin:         s.uin,
 		KeyRotationEnabled: r.RotationEnabled,
 		Owner:              ownerUser,
@@ -255,11 +320,22 @@ func (s *Server) metadata(k *key) keyMetadata {
 		DeletionDate:       r.DeletionDate,
 		Origin:             r.Origin,
 		ValidTo:            r.ValidTo,
-		ResourceID:         "creatorUin/" + strconv.FormatUint(s.uin, 10) + "/" + r.KeyID,
+		ResourceID:         "creatorUin/" + uin + "/" + r.KeyID,
+		RotateDays:         rotateDays,
+		LastRotateTime:     r.LastRotateTime,
+		CreatorUinString:   uin,
 	}
 }
 
 func aliasIndex(region, alias string) string { return region + "\x00" + alias }
+
+// aliasKeyID returns the KeyId of the key with the alias in region, if any.
+func (s *Server) aliasKeyID(region, alias string) (string, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	id, ok := s.aliases[aliasIndex(region, alias)]
+	return id, ok
+}
 
 // validateAlias checks the alias format and the reserved prefix.
 func validateAlias(a string) *apiError {
@@ -286,7 +362,7 @@ func needsMaintenance(r *keyRecord, now int64) bool {
 	switch {
 	case r.State == statePendingDelete && r.DeletionDate != 0 && now >= r.DeletionDate:
 		return true
-	case r.RotationEnabled && r.State == stateEnabled && r.Origin == originTencent && isSymmetric(r.Usage) && now >= r.NextRotateTime:
+	case r.RotationEnabled && r.State == stateEnabled && canRotate(r) && now >= r.NextRotateTime:
 		return true
 	case r.Origin == originExternal && r.ValidTo != 0 && now >= r.ValidTo && len(r.Versions) > 0:
 		return true
@@ -314,16 +390,26 @@ func (s *Server) maintainLocked(id string, now int64) (*key, error) {
 		r.Versions = nil
 		r.State = statePendingImport
 		r.ValidTo = 0
-	} else {
-		mat, err := generateMaterial(r.Usage)
-		if err != nil {
-			return nil, err
-		}
-		r.Versions = append(r.Versions, keyVersion{Version: uint32(len(r.Versions) + 1), Material: mat, Created: now})
-		r.LastRotateTime = now
-		r.NextRotateTime = now + int64(r.RotateDays)*secondsPerDay
+	} else if err := rotate(&r, now); err != nil {
+		return nil, err
 	}
 	return s.commitKey(&r)
+}
+
+// rotate adds a new version of fresh material to a rotating key's record: new
+// encryptions use it, blobs of older versions still decrypt. The next automatic
+// rotation, if on, is RotateDays from now.
+func rotate(r *keyRecord, now int64) error {
+	mat, err := generateMaterial(r.Usage, r.Spec)
+	if err != nil {
+		return err
+	}
+	r.Versions = append(r.Versions, keyVersion{Version: uint32(len(r.Versions) + 1), Material: mat, Created: now})
+	r.LastRotateTime = now
+	if r.RotationEnabled {
+		r.NextRotateTime = now + int64(r.RotateDays)*secondsPerDay
+	}
+	return nil
 }
 
 // sweepLocked applies due maintenance to every key. s.writeMu must be held.
@@ -344,20 +430,17 @@ func (s *Server) sweepLocked(now int64) error {
 	return nil
 }
 
-// commitKey persists a record and publishes the new snapshot. s.writeMu must be held.
+// commitKey persists a record and returns its new, published snapshot.
+// s.writeMu must be held.
 func (s *Server) commitKey(r *keyRecord) (*key, error) {
-	k, err := newKey(*r)
-	if err != nil {
+	if err := s.commitKeys([]*keyRecord{r}); err != nil {
 		return nil, err
 	}
-	if err := s.store.commit(write{putKeys: []*keyRecord{r}}); err != nil {
-		return nil, err
-	}
-	s.publish(k)
-	return k, nil
+	return s.snapshot(r.KeyID), nil
 }
 
-// commitKeys persists several records in one transaction. s.writeMu must be held.
+// commitKeys persists records in one transaction and publishes their new
+// snapshots. s.writeMu must be held.
 func (s *Server) commitKeys(rs []*keyRecord) error {
 	ks := make([]*key, len(rs))
 	for i, r := range rs {
@@ -401,35 +484,30 @@ func (s *Server) publishDelete(k *key) {
 // findKey resolves a KeyId parameter in a region, applying due maintenance.
 // Safe without s.writeMu; takes it only when maintenance is due.
 func (s *Server) findKey(region, id string) (*key, *apiError) {
-	if !validKeyID(id) {
-		return nil, errInvalidKeyID(id)
-	}
 	k := s.snapshot(id)
-	if k != nil && needsMaintenance(&k.rec, s.nowUnix()) {
-		s.writeMu.Lock()
-		var err error
-		k, err = s.maintainLocked(id, s.nowUnix())
-		s.writeMu.Unlock()
-		if err != nil {
-			s.logInternal("maintain key", err)
-			return nil, errInternal()
-		}
+	if k == nil || !needsMaintenance(&k.rec, s.nowUnix()) {
+		return keyIn(region, id, k)
 	}
-	if k == nil || k.rec.Region != region {
-		return nil, errCmkNotFound(id)
-	}
-	return k, nil
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return s.findKeyLocked(region, id)
 }
 
 // findKeyLocked is findKey for callers holding s.writeMu.
 func (s *Server) findKeyLocked(region, id string) (*key, *apiError) {
-	if !validKeyID(id) {
-		return nil, errInvalidKeyID(id)
-	}
 	k, err := s.maintainLocked(id, s.nowUnix())
 	if err != nil {
 		s.logInternal("maintain key", err)
 		return nil, errInternal()
+	}
+	return keyIn(region, id, k)
+}
+
+// keyIn returns k, the key of the KeyId parameter id (nil if there is none), if
+// it belongs to region, or the error answering id.
+func keyIn(region, id string, k *key) (*key, *apiError) {
+	if !validKeyID(id) {
+		return nil, errInvalidKeyID(id)
 	}
 	if k == nil || k.rec.Region != region {
 		return nil, errCmkNotFound(id)

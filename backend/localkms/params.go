@@ -4,18 +4,31 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
-// Request decoding without reflection: every action's parameter struct lists its
-// fields (name, kind, required, destination) and one walker fills it either from a
-// JSON body or from a flattened query string ("KeyIds.0=a&Tags.0.TagKey=k").
-// Names are matched case-sensitively, unknown names are UnknownParameter, wrong
-// types InvalidParameter and absent required fields MissingParameter. An empty
-// string counts as absent, as the SDKs drop empty strings in GET mode.
+// Request decoding is driven by struct tags. Every action's parameter struct tags
+// each field with its wire name, followed by ",required" when the parameter must be
+// present:
+//
+//	type encryptParams struct {
+//		KeyID             string `param:"KeyId,required"`
+//		EncryptionContext string `param:"EncryptionContext"`
+//	}
+//
+// The field type gives the parameter's kind: string, *uint64 (a non-negative
+// integer, nil when absent), []string, or a slice of tagged structs (a list of
+// objects). A schema built once per struct from its tags drives one walker that
+// fills the struct either from a JSON body or from a flattened query string
+// ("KeyIds.0=a&Tags.0.TagKey=k"). Names are matched case-sensitively, unknown
+// names are UnknownParameter, wrong types InvalidParameter and absent required
+// fields MissingParameter. An empty string or list counts as absent, as the SDKs
+// drop empty strings in GET mode.
 
 type fieldKind uint8
 
@@ -33,67 +46,128 @@ const maxListLen = 1000
 // maxQueryDepth bounds the nesting of flattened query names ("A.0.B.1" is 4).
 const maxQueryDepth = 6
 
+// field is one parameter of a schema.
 type field struct {
-	name     string
+	name     string // wire name
 	kind     fieldKind
 	required bool
-	str      *string
-	num      **uint64
-	list     *[]string
-	objects  func(n int) [][]field // allocates n elements, returns their fields
+	index    int     // of the struct field
+	elem     *schema // of the elements of a kindObjectList field
 }
 
-func fStr(name string, dst *string, required bool) field {
-	return field{name: name, kind: kindString, required: required, str: dst}
+// schema is the decoding table of one parameter struct, in field order.
+type schema struct {
+	fields []field
 }
 
-func fUint(name string, dst **uint64, required bool) field {
-	return field{name: name, kind: kindUint, required: required, num: dst}
+var (
+	typeString     = reflect.TypeFor[string]()
+	typeUintPtr    = reflect.TypeFor[*uint64]()
+	typeStringList = reflect.TypeFor[[]string]()
+
+	schemas sync.Map // reflect.Type → *schema
+)
+
+// schemaOf returns the schema of the parameter struct type t, building it on
+// first use. A struct whose tags or field types are not supported is a
+// programming error and panics; every action's schema is built at package
+// initialisation, so such a mistake never survives a test run.
+func schemaOf(t reflect.Type) *schema {
+	if sc, ok := schemas.Load(t); ok {
+		return sc.(*schema)
+	}
+	if t.Kind() != reflect.Struct {
+		panic("localkms: parameters must be a struct, not " + t.String())
+	}
+	sc := &schema{fields: make([]field, t.NumField())}
+	for i := range sc.fields {
+		sf := t.Field(i)
+		name, opt, _ := strings.Cut(sf.Tag.Get("param"), ",")
+		if name == "" || (opt != "" && opt != "required") {
+			panic("localkms: " + t.String() + "." + sf.Name + ` needs a tag param:"Name" or param:"Name,required"`)
+		}
+		f := field{name: name, required: opt == "required", index: i}
+		switch {
+		case sf.Type == typeString:
+			f.kind = kindString
+		case sf.Type == typeUintPtr:
+			f.kind = kindUint
+		case sf.Type == typeStringList:
+			f.kind = kindStringList
+		case sf.Type.Kind() == reflect.Slice && sf.Type.Elem().Kind() == reflect.Struct:
+			f.kind = kindObjectList
+			f.elem = schemaOf(sf.Type.Elem())
+		default:
+			panic("localkms: " + t.String() + "." + sf.Name + " has the unsupported parameter type " + sf.Type.String())
+		}
+		sc.fields[i] = f
+	}
+	got, _ := schemas.LoadOrStore(t, sc)
+	return got.(*schema)
 }
 
-func fList(name string, dst *[]string, required bool) field {
-	return field{name: name, kind: kindStringList, required: required, list: dst}
+// target returns the schema and the struct value of dst, a pointer to a
+// parameter struct.
+func target(dst any) (*schema, reflect.Value) {
+	v := reflect.ValueOf(dst).Elem()
+	return schemaOf(v.Type()), v
 }
 
-func fObjects(name string, required bool, alloc func(n int) [][]field) field {
-	return field{name: name, kind: kindObjectList, required: required, objects: alloc}
-}
-
-// params is implemented by every action's parameter struct.
-type params interface {
-	fields() []field
-}
-
-func findField(fs []field, name string) *field {
-	for i := range fs {
-		if fs[i].name == name {
-			return &fs[i]
+func (sc *schema) find(name string) *field {
+	for i := range sc.fields {
+		if sc.fields[i].name == name {
+			return &sc.fields[i]
 		}
 	}
 	return nil
 }
 
-// decodeJSONParams fills fs from a JSON object body. An empty body is {}. The body
-// is validated once; members are then split without reflection or maps.
-func decodeJSONParams(body []byte, fs []field) *apiError {
+// checkRequired reports the first required field of v left absent.
+func (sc *schema) checkRequired(v reflect.Value, prefix string) *apiError {
+	for i := range sc.fields {
+		f := &sc.fields[i]
+		if !f.required {
+			continue
+		}
+		fv := v.Field(f.index)
+		if fv.IsZero() || (fv.Kind() == reflect.Slice && fv.Len() == 0) {
+			return errMissingParam(prefix + f.name)
+		}
+	}
+	return nil
+}
+
+// setObjects gives field f of v n zero elements and returns the list.
+func setObjects(v reflect.Value, f *field, n int) reflect.Value {
+	fv := v.Field(f.index)
+	list := reflect.MakeSlice(fv.Type(), n, n)
+	fv.Set(list)
+	return list
+}
+
+// decodeJSONParams fills dst, a pointer to a parameter struct, from a JSON
+// object body. An empty body is {}. The body is validated once; members are then
+// split without maps.
+func decodeJSONParams(body []byte, dst any) *apiError {
+	sc, v := target(dst)
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
-		return checkRequired(fs, "")
+		return sc.checkRequired(v, "")
 	}
 	if trimmed[0] != '{' || !json.Valid(trimmed) {
 		return errInvalidParam("body", "the request body must be a JSON object", "请求体必须是 JSON 对象")
 	}
-	return decodeJSONObject(trimmed, fs, "")
+	return decodeJSONObject(trimmed, sc, v, "")
 }
 
-// decodeJSONObject fills fs from raw, a valid JSON value that must be an object.
-func decodeJSONObject(raw []byte, fs []field, prefix string) *apiError {
+// decodeJSONObject fills v from raw, a valid JSON value that must be an object.
+func decodeJSONObject(raw []byte, sc *schema, v reflect.Value, prefix string) *apiError {
 	e := forEachMember(raw, func(name string, val []byte) *apiError {
-		f := findField(fs, name)
+		f := sc.find(name)
 		if f == nil {
 			return errUnknownParam(prefix + name)
 		}
-		return setJSON(f, val, prefix)
+		return setJSON(f, v, val, prefix)
 	})
 	if e == errStructure {
 		return errNotObject(prefix)
@@ -101,7 +175,7 @@ func decodeJSONObject(raw []byte, fs []field, prefix string) *apiError {
 	if e != nil {
 		return e
 	}
-	return checkRequired(fs, prefix)
+	return sc.checkRequired(v, prefix)
 }
 
 // errStructure marks malformed JSON structure found while splitting a value; it
@@ -244,7 +318,8 @@ func endOfValue(b []byte, i int) int {
 
 func isJSONNull(raw []byte) bool { return string(raw) == "null" }
 
-func setJSON(f *field, raw []byte, prefix string) *apiError {
+// setJSON sets field f of v from the JSON value raw.
+func setJSON(f *field, v reflect.Value, raw []byte, prefix string) *apiError {
 	name := prefix + f.name
 	if isJSONNull(raw) {
 		return nil
@@ -255,13 +330,13 @@ func setJSON(f *field, raw []byte, prefix string) *apiError {
 		if !ok {
 			return errInvalidParam(name, "must be a string", "必须是字符串")
 		}
-		*f.str = s
+		v.Field(f.index).SetString(s)
 	case kindUint:
 		n, ok := jsonUint(raw)
 		if !ok {
 			return errInvalidParam(name, "must be a non-negative integer", "必须是非负整数")
 		}
-		*f.num = &n
+		v.Field(f.index).Set(reflect.ValueOf(&n))
 	case kindStringList:
 		if raw[0] != '[' {
 			return errInvalidParam(name, "must be an array of strings", "必须是字符串数组")
@@ -281,7 +356,7 @@ func setJSON(f *field, raw []byte, prefix string) *apiError {
 		if e != nil {
 			return fixListErr(e, name, "must be an array of strings", "必须是字符串数组")
 		}
-		*f.list = out
+		v.Field(f.index).Set(reflect.ValueOf(out))
 	case kindObjectList:
 		if raw[0] != '[' {
 			return errInvalidParam(name, "must be an array of objects", "必须是对象数组")
@@ -297,13 +372,13 @@ func setJSON(f *field, raw []byte, prefix string) *apiError {
 		if e != nil {
 			return fixListErr(e, name, "must be an array of objects", "必须是对象数组")
 		}
-		subs := f.objects(len(elems))
+		list := setObjects(v, f, len(elems))
 		for i, el := range elems {
 			p := name + "." + strconv.Itoa(i) + "."
 			if el[0] != '{' {
 				return errInvalidParam(name+"."+strconv.Itoa(i), "must be a JSON object", "必须是 JSON 对象")
 			}
-			if ae := decodeJSONObject(el, subs[i], p); ae != nil {
+			if ae := decodeJSONObject(el, f.elem, list.Index(i), p); ae != nil {
 				return ae
 			}
 		}
@@ -354,31 +429,6 @@ func jsonUint(raw []byte) (uint64, bool) {
 	return n, err == nil
 }
 
-func checkRequired(fs []field, prefix string) *apiError {
-	for i := range fs {
-		f := &fs[i]
-		if !f.required {
-			continue
-		}
-		missing := false
-		switch f.kind {
-		case kindString:
-			missing = *f.str == ""
-		case kindUint:
-			missing = *f.num == nil
-		case kindStringList:
-			missing = len(*f.list) == 0
-		case kindObjectList:
-			// Object lists are never required by the supported actions; presence of
-			// their elements' own required fields is checked per element.
-		}
-		if missing {
-			return errMissingParam(prefix + f.name)
-		}
-	}
-	return nil
-}
-
 // qnode is one level of a flattened query name tree.
 type qnode struct {
 	val  string
@@ -393,18 +443,19 @@ var commonQueryParams = map[string]bool{
 	"Language": true, "Token": true, "RequestClient": true,
 }
 
-// decodeQueryParams fills fs from a flattened query string (GET mode).
-func decodeQueryParams(rawQuery string, fs []field) *apiError {
+// decodeQueryParams fills dst, a pointer to a parameter struct, from a flattened
+// query string (GET mode).
+func decodeQueryParams(rawQuery string, dst any) *apiError {
 	vals, err := url.ParseQuery(rawQuery)
 	if err != nil {
 		return errInvalidParam("query", "the query string is malformed", "查询字符串格式错误")
 	}
-	return decodeQueryValues(vals, commonQueryParams, fs)
+	return decodeQueryValues(vals, commonQueryParams, dst)
 }
 
-// decodeQueryValues fills fs from flattened parameters, skipping the names in
-// ignore (common parameters).
-func decodeQueryValues(vals url.Values, ignore map[string]bool, fs []field) *apiError {
+// decodeQueryValues fills dst, a pointer to a parameter struct, from flattened
+// parameters, skipping the names in ignore (common parameters).
+func decodeQueryValues(vals url.Values, ignore map[string]bool, dst any) *apiError {
 	root := &qnode{}
 	for k, vs := range vals {
 		if ignore[k] {
@@ -432,10 +483,12 @@ func decodeQueryValues(vals url.Values, ignore map[string]bool, fs []field) *api
 		n.leaf = true
 		n.val = vs[0]
 	}
-	return decodeQueryObject(root, fs, "")
+	sc, v := target(dst)
+	return decodeQueryObject(root, sc, v, "")
 }
 
-func decodeQueryObject(n *qnode, fs []field, prefix string) *apiError {
+// decodeQueryObject fills v from the children of n.
+func decodeQueryObject(n *qnode, sc *schema, v reflect.Value, prefix string) *apiError {
 	names := make([]string, 0, len(n.kids))
 	for k := range n.kids {
 		names = append(names, k)
@@ -443,7 +496,7 @@ func decodeQueryObject(n *qnode, fs []field, prefix string) *apiError {
 	slices.Sort(names)
 	for _, name := range names {
 		child := n.kids[name]
-		f := findField(fs, name)
+		f := sc.find(name)
 		if f == nil {
 			return errUnknownParam(prefix + name)
 		}
@@ -453,16 +506,16 @@ func decodeQueryObject(n *qnode, fs []field, prefix string) *apiError {
 			if !child.leaf || len(child.kids) > 0 {
 				return errInvalidParam(full, "must be a string", "必须是字符串")
 			}
-			*f.str = child.val
+			v.Field(f.index).SetString(child.val)
 		case kindUint:
 			if !child.leaf || len(child.kids) > 0 {
 				return errInvalidParam(full, "must be a non-negative integer", "必须是非负整数")
 			}
-			v, ok := jsonUint([]byte(child.val))
+			num, ok := jsonUint([]byte(child.val))
 			if !ok {
 				return errInvalidParam(full, "must be a non-negative integer", "必须是非负整数")
 			}
-			*f.num = &v
+			v.Field(f.index).Set(reflect.ValueOf(&num))
 		case kindStringList:
 			elems, e := queryList(child, full)
 			if e != nil {
@@ -475,24 +528,24 @@ func decodeQueryObject(n *qnode, fs []field, prefix string) *apiError {
 				}
 				out[i] = el.val
 			}
-			*f.list = out
+			v.Field(f.index).Set(reflect.ValueOf(out))
 		case kindObjectList:
 			elems, e := queryList(child, full)
 			if e != nil {
 				return e
 			}
-			subs := f.objects(len(elems))
+			list := setObjects(v, f, len(elems))
 			for i, el := range elems {
 				if el.leaf {
 					return errInvalidParam(full, "must be a list of objects", "必须是对象数组")
 				}
-				if ae := decodeQueryObject(el, subs[i], full+"."+strconv.Itoa(i)+"."); ae != nil {
+				if ae := decodeQueryObject(el, f.elem, list.Index(i), full+"."+strconv.Itoa(i)+"."); ae != nil {
 					return ae
 				}
 			}
 		}
 	}
-	return checkRequired(fs, prefix)
+	return sc.checkRequired(v, prefix)
 }
 
 // queryList returns the children of a list node in index order; the indices must

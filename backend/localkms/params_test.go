@@ -11,46 +11,46 @@ import (
 
 // fuzzParams exercises every field kind, nested lists and required fields.
 type fuzzParams struct {
-	Name    string
-	Count   *uint64
-	IDs     []string
-	Filters []tagFilterParam
-	Tags    []tagParam
+	Name    string           `param:"Name,required"`
+	Count   *uint64          `param:"Count"`
+	IDs     []string         `param:"IDs"`
+	Filters []tagFilterParam `param:"Filters"`
+	Tags    []tagParam       `param:"Tags"`
 }
 
-func (p *fuzzParams) fields() []field {
-	return []field{
-		fStr("Name", &p.Name, true),
-		fUint("Count", &p.Count, false),
-		fList("IDs", &p.IDs, false),
-		fObjects("Filters", false, func(n int) [][]field {
-			p.Filters = make([]tagFilterParam, n)
-			out := make([][]field, n)
-			for i := range p.Filters {
-				f := &p.Filters[i]
-				out[i] = []field{fStr("TagKey", &f.TagKey, true), fList("TagValue", &f.TagValue, false)}
+// decodeCase is an input of a decoder and what it must give: the decoded
+// parameters, or the error code.
+type decodeCase struct {
+	name string
+	in   string
+	want fuzzParams
+	code string
+}
+
+// runDecodeCases checks decode, a decoder of fuzzParams, against every case.
+func runDecodeCases(t *testing.T, decode func(in string, p *fuzzParams) *apiError, tests []decodeCase) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var p fuzzParams
+			e := decode(tc.in, &p)
+			gotCode := ""
+			if e != nil {
+				gotCode = e.code
 			}
-			return out
-		}),
-		fObjects("Tags", false, func(n int) [][]field {
-			p.Tags = make([]tagParam, n)
-			out := make([][]field, n)
-			for i := range p.Tags {
-				t := &p.Tags[i]
-				out[i] = []field{fStr("TagKey", &t.TagKey, true), fStr("TagValue", &t.TagValue, true)}
+			if gotCode != tc.code {
+				t.Fatalf("code %q (%v), want %q", gotCode, e, tc.code)
 			}
-			return out
-		}),
+			if e == nil && !reflect.DeepEqual(p, tc.want) {
+				t.Fatalf("decoded %+v, want %+v", p, tc.want)
+			}
+		})
 	}
 }
 
 func TestDecodeJSONParams(t *testing.T) {
-	tests := []struct {
-		name string
-		body string
-		want fuzzParams
-		code string
-	}{
+	decode := func(in string, p *fuzzParams) *apiError { return decodeJSONParams([]byte(in), p) }
+	runDecodeCases(t, decode, []decodeCase{
 		{"all kinds", `{"Name":"n","Count":7,"IDs":["a","b"],"Filters":[{"TagKey":"k","TagValue":["v1","v2"]}],"Tags":[{"TagKey":"x","TagValue":"y"}]}`,
 			fuzzParams{Name: "n", Count: up(7), IDs: []string{"a", "b"}, Filters: []tagFilterParam{{"k", []string{"v1", "v2"}}}, Tags: []tagParam{{"x", "y"}}}, ""},
 		{"escapes", `{"Name":"a\"b\u00fc\n"}`, fuzzParams{Name: "a\"bü\n"}, ""},
@@ -74,32 +74,12 @@ func TestDecodeJSONParams(t *testing.T) {
 		{"array body", `[]`, fuzzParams{}, codeInvalidParameter},
 		{"trailing garbage", `{"Name":"n"} x`, fuzzParams{}, codeInvalidParameter},
 		{"truncated", `{"Name":"n"`, fuzzParams{}, codeInvalidParameter},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var p fuzzParams
-			e := decodeJSONParams([]byte(tc.body), p.fields())
-			gotCode := ""
-			if e != nil {
-				gotCode = e.code
-			}
-			if gotCode != tc.code {
-				t.Fatalf("code %q (%v), want %q", gotCode, e, tc.code)
-			}
-			if e == nil && !reflect.DeepEqual(p, tc.want) {
-				t.Fatalf("decoded %+v, want %+v", p, tc.want)
-			}
-		})
-	}
+	})
 }
 
 func TestDecodeQueryParams(t *testing.T) {
-	tests := []struct {
-		name  string
-		query string
-		want  fuzzParams
-		code  string
-	}{
+	decode := func(in string, p *fuzzParams) *apiError { return decodeQueryParams(in, p) }
+	runDecodeCases(t, decode, []decodeCase{
 		{"all kinds", "Name=n&Count=7&IDs.0=a&IDs.1=b&Filters.0.TagKey=k&Filters.0.TagValue.0=v1&Filters.0.TagValue.1=v2&Tags.0.TagKey=x&Tags.0.TagValue=y",
 			fuzzParams{Name: "n", Count: up(7), IDs: []string{"a", "b"}, Filters: []tagFilterParam{{"k", []string{"v1", "v2"}}}, Tags: []tagParam{{"x", "y"}}}, ""},
 		{"escaping", "Name=a+b%2Bc%26%3D%E5%80%BC", fuzzParams{Name: "a b+c&=值"}, ""},
@@ -118,23 +98,7 @@ func TestDecodeQueryParams(t *testing.T) {
 		{"too deep", "Name=n&a.b.c.d.e.f.g=1", fuzzParams{}, codeInvalidParameter},
 		{"bad escape", "Name=%zz", fuzzParams{}, codeInvalidParameter},
 		{"huge index", "Name=n&IDs.99999999999=a", fuzzParams{}, codeInvalidParameter},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			var p fuzzParams
-			e := decodeQueryParams(tc.query, p.fields())
-			gotCode := ""
-			if e != nil {
-				gotCode = e.code
-			}
-			if gotCode != tc.code {
-				t.Fatalf("code %q (%v), want %q", gotCode, e, tc.code)
-			}
-			if e == nil && !reflect.DeepEqual(p, tc.want) {
-				t.Fatalf("decoded %+v, want %+v", p, tc.want)
-			}
-		})
-	}
+	})
 }
 
 // FuzzDecodeJSON: the JSON decoder never panics, only returns the documented
@@ -146,7 +110,7 @@ func FuzzDecodeJSON(f *testing.F) {
 	f.Add([]byte(`[{"Name":"n"}]`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var p fuzzParams
-		e := decodeJSONParams(body, p.fields())
+		e := decodeJSONParams(body, &p)
 		checkDecodeResult(t, &p, e)
 		// The member splitter agrees with encoding/json on every valid object.
 		trimmed := bytes.TrimSpace(body)
@@ -173,9 +137,9 @@ func FuzzDecodeJSON(f *testing.F) {
 		}
 		// The real action schemas must not panic either.
 		var ld listKeyDetailParams
-		_ = decodeJSONParams(body, ld.fields())
+		_ = decodeJSONParams(body, &ld)
 		var ck createKeyParams
-		_ = decodeJSONParams(body, ck.fields())
+		_ = decodeJSONParams(body, &ck)
 	})
 }
 
@@ -186,12 +150,12 @@ func FuzzDecodeQuery(f *testing.F) {
 	f.Add("Name.0.1=x&Tags.0=1")
 	f.Fuzz(func(t *testing.T, q string) {
 		var p fuzzParams
-		e := decodeQueryParams(q, p.fields())
+		e := decodeQueryParams(q, &p)
 		checkDecodeResult(t, &p, e)
 		var ld listKeyDetailParams
-		_ = decodeQueryParams(q, ld.fields())
+		_ = decodeQueryParams(q, &ld)
 		var ar assumeRoleParams
-		_ = decodeQueryParams(q, ar.fields())
+		_ = decodeQueryParams(q, &ar)
 	})
 }
 
@@ -234,11 +198,45 @@ func TestQueryMatchesSDKFlattening(t *testing.T) {
 	v.Set("Filters.0.TagKey", "k")
 	v.Set("Filters.0.TagValue.0", "v")
 	var p fuzzParams
-	if e := decodeQueryParams(v.Encode(), p.fields()); e != nil {
+	if e := decodeQueryParams(v.Encode(), &p); e != nil {
 		t.Fatal(e)
 	}
 	want := fuzzParams{Name: "a b&c", IDs: []string{"x", "y", "z"}, Filters: []tagFilterParam{{"k", []string{"v"}}}}
 	if !reflect.DeepEqual(p, want) {
 		t.Fatalf("decoded %+v", p)
 	}
+}
+
+// wantPanics checks that build panics on each type, and on the types every
+// builder refuses: a non-struct and a struct with an untagged field.
+func wantPanics(t *testing.T, build func(reflect.Type), types map[string]reflect.Type) {
+	t.Helper()
+	types["not a struct"] = reflect.TypeFor[string]()
+	types["no tag"] = reflect.TypeFor[struct{ A string }]()
+	for name, typ := range types {
+		t.Run(name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("no panic")
+				}
+			}()
+			build(typ)
+		})
+	}
+}
+
+// TestBadParamsPanic checks that a parameter struct the decoder cannot fill
+// faithfully is refused when its action is registered.
+func TestBadParamsPanic(t *testing.T) {
+	wantPanics(t, func(typ reflect.Type) { schemaOf(typ) }, map[string]reflect.Type{
+		"unknown option": reflect.TypeFor[struct {
+			A string `param:"A,optional"`
+		}](),
+		"unsupported type": reflect.TypeFor[struct {
+			A int `param:"A"`
+		}](),
+		"bad element": reflect.TypeFor[struct {
+			A []struct{ B string } `param:"A"`
+		}](),
+	})
 }

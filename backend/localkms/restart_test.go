@@ -164,9 +164,7 @@ func TestKill9Restart(t *testing.T) {
 		}
 		r := kms.NewEncryptRequest()
 		r.KeyId, r.Plaintext = sp(keys[i%3]), sp(b64(plain))
-		if ec != "" {
-			r.EncryptionContext = sp(ec)
-		}
+		r.EncryptionContext = opt(ec)
 		resp, err := k.Encrypt(r)
 		must(t, err)
 		all = append(all, sealed{*resp.Response.CiphertextBlob, ec, plain})
@@ -185,9 +183,7 @@ func TestKill9Restart(t *testing.T) {
 	for i, s := range all {
 		r := kms.NewDecryptRequest()
 		r.CiphertextBlob = sp(s.blob)
-		if s.ec != "" {
-			r.EncryptionContext = sp(s.ec)
-		}
+		r.EncryptionContext = opt(s.ec)
 		resp, err := k2.Decrypt(r)
 		if err != nil {
 			t.Fatalf("blob %d after restart: %v", i, err)

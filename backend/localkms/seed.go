@@ -14,7 +14,7 @@ import (
 //	keys:
 //	  - alias: demo-key          # required; unique per region
 //	    description: Demo
-//	    usage: ENCRYPT_DECRYPT   # default; any KeyUsage this server implements
+//	    usage: ENCRYPT_DECRYPT   # default; any KeyUsage the region offers
 //	    region: ap-guangzhou     # default: the server's default region
 //	    state: Enabled           # Enabled | Disabled | Archived (default Enabled)
 //	    rotation: true           # automatic rotation (ENCRYPT_DECRYPT only)
@@ -54,7 +54,7 @@ func (s *Server) validateSeedKey(i int, k *seedKey) (keySpec, error) {
 	if k.Usage == "" {
 		k.Usage = usageEncryptDecrypt
 	}
-	if !supportedUsage(k.Usage) {
+	if !knownUsage(k.Usage) {
 		return keySpec{}, seedError(nil, "seed key %d (%s): unsupported usage %q", i, k.Alias, k.Usage)
 	}
 	if k.Region == "" {
@@ -62,6 +62,9 @@ func (s *Server) validateSeedKey(i int, k *seedKey) (keySpec, error) {
 	}
 	if !s.regionSet[k.Region] {
 		return keySpec{}, seedError(nil, "seed key %d (%s): region %q is not one of the server's regions", i, k.Alias, k.Region)
+	}
+	if !s.offers(k.Region, k.Usage) {
+		return keySpec{}, seedError(nil, "seed key %d (%s): region %s does not offer usage %s", i, k.Alias, k.Region, k.Usage)
 	}
 	switch k.State {
 	case "":
@@ -133,10 +136,7 @@ func (s *Server) Seed(r io.Reader) error {
 		specs = append(specs, sp)
 	}
 	for _, sp := range specs {
-		s.mu.RLock()
-		_, exists := s.aliases[aliasIndex(sp.region, sp.alias)]
-		s.mu.RUnlock()
-		if exists {
+		if _, exists := s.aliasKeyID(sp.region, sp.alias); exists {
 			continue
 		}
 		if _, e := s.createKey(sp); e != nil {

@@ -3,15 +3,16 @@ package localkms
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
@@ -32,6 +33,17 @@ type Options struct {
 	// Regions is the GetRegions answer and the set of regions requests may name;
 	// any other region is answered with UnsupportedRegion. Default: DefaultRegions.
 	Regions []string
+	// NationalStandardRegions are the regions run in national-standard (国密)
+	// mode, as Tencent Cloud's SM regions are: symmetric keys created there are
+	// SM4 (128-bit material, SM4-GCM blobs), ListAlgorithms answers what the real
+	// service offers there (SM4; SM2 and RSA_2048 decryption; SM2 signing),
+	// KeyMetadata.Type is 4, and imported material must be 128-bit. Each must be
+	// one of Regions. A key keeps its algorithm when the mode of its region changes.
+	NationalStandardRegions []string
+	// CmkLimit is the number of keys a region holds at most, reported by
+	// GetServiceStatus; CreateKey beyond it fails with
+	// LimitExceeded.CmkLimitExceeded. Default DefaultCmkLimit.
+	CmkLimit int
 	// Uin is the account's numeric UIN, reported as CreatorUin and in ResourceId
 	// (default "100000000001").
 	Uin string
@@ -69,6 +81,8 @@ const (
 	DefaultUin = "100000000001"
 	// DefaultAppID is the account AppId.
 	DefaultAppID = "1250000000"
+	// DefaultCmkLimit is the default of Options.CmkLimit, in keys per region.
+	DefaultCmkLimit = 10000
 )
 
 // Request limits and served API versions.
@@ -86,9 +100,15 @@ type Server struct {
 	uin       uint64
 	regions   []string
 	regionSet map[string]bool
+	national  map[string]bool // regions in national-standard mode
+	cmkLimit  int
 	region    string
 	dataDir   string
 	store     *store
+	// instance is this data folder's id; instances are those of restored backups
+	// (guarded by mu).
+	instance  string
+	instances []string
 
 	// writeMu serialises state changes: check, persist (fsync), publish.
 	writeMu sync.Mutex
@@ -100,8 +120,10 @@ type Server struct {
 	aliases map[string]string // aliasIndex(region, alias) → KeyId
 	creds   map[string]*credential
 
-	sigKeys signingKeyCache
-	closed  atomic.Bool
+	sigKeys    signingKeyCache
+	replay     *replayCache
+	bodyBudget byteBudget // bytes of large request bodies being read (ServeHTTP)
+	closed     atomic.Bool
 }
 
 // Open opens (creating if needed) the local KMS in opts.DataDir.
@@ -120,7 +142,9 @@ func Open(opts Options) (*Server, error) {
 		keys:    make(map[string]*key),
 		aliases: make(map[string]string),
 		creds:   make(map[string]*credential),
+		replay:  newReplayCache(),
 	}
+	s.bodyBudget.free = largeBodyBudget
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -133,22 +157,26 @@ func Open(opts Options) (*Server, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, newError(CodeDataDir, err, "create data dir")
 	}
-	db, recorded, err := openDB(filepath.Join(dir, dbFileName))
+	if err := checkDataDir(dir, s.log); err != nil {
+		return nil, err
+	}
+	db, info, err := openDB(filepath.Join(dir, dbFileName))
 	if err != nil {
 		return nil, err
 	}
-	mk, source, err := loadMasterKey(dir, opts.MasterKey, recorded)
+	mk, source, err := loadMasterKey(dir, opts.MasterKey, info.source)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	st, err := newStore(db, mk, source, recorded)
+	st, upgraded, err := newStore(db, mk, source, info)
 	wipe(mk)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	s.store = st
+	s.instance, s.instances = info.instance, info.instances
 	if err := s.loadState(); err != nil {
 		db.Close()
 		return nil, err
@@ -158,6 +186,9 @@ func Open(opts Options) (*Server, error) {
 		if id != "" && secret != "" {
 			s.creds[id] = &credential{Name: "environment", SecretID: id, SecretKey: secret, Kind: kindEnvironment, CreatedAt: s.nowUnix()}
 		}
+	}
+	if upgraded {
+		s.log.Info("localkms: upgraded the database to format "+dbFormat+" (records bound to their revision)", slog.String("data_dir", dir))
 	}
 	where := "a 0600 file " + filepath.Join(dir, masterKeyFileName)
 	if source == sourceKeychain {
@@ -205,6 +236,20 @@ func (s *Server) setAccount(opts Options) error {
 	}
 	if !s.regionSet[s.region] {
 		return newError(CodeInvalidOptions, nil, "Region %q is not one of Regions", s.region)
+	}
+	s.national = make(map[string]bool, len(opts.NationalStandardRegions))
+	for _, r := range opts.NationalStandardRegions {
+		if !s.regionSet[r] {
+			return newError(CodeInvalidOptions, nil, "national-standard region %q is not one of Regions", r)
+		}
+		s.national[r] = true
+	}
+	s.cmkLimit = opts.CmkLimit
+	switch {
+	case s.cmkLimit == 0:
+		s.cmkLimit = DefaultCmkLimit
+	case s.cmkLimit < 0:
+		return newError(CodeInvalidOptions, nil, "CmkLimit %d is negative", opts.CmkLimit)
 	}
 	return nil
 }
@@ -269,24 +314,27 @@ func (s *Server) logInternal(op string, err error) {
 
 // ServeHTTP serves the API on path "/" (POST with a JSON body, or GET with a
 // flattened query). Other paths get 404 and other methods 405; every API answer,
-// including errors, is HTTP 200.
+// including errors, is HTTP 200. The body is read only once the headers have
+// been authenticated as far as they can be without it, and large bodies only
+// while few are being read (see [Server.Serve] for the connection limits).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var body []byte
-	if r.Body != nil {
-		var err error
-		body, err = io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
-		if err != nil {
-			http.Error(w, "read request body: "+err.Error(), http.StatusBadRequest)
-			return
-		}
-	}
 	host := r.Host
 	if host == "" {
 		host = r.URL.Host
 	}
-	status, hdr, out := s.handleHTTP(r.Context(), r.Method, host, r.URL.Path, r.URL.RawQuery, r.Header, body)
+	peer, _ := netip.ParseAddrPort(r.RemoteAddr)
+	body := &httpBody{r: r, budget: &s.bodyBudget}
+	defer body.release()
+	status, hdr, out := s.handleHTTP(r.Context(), &request{
+		peer: peer.Addr().Unmap(), method: r.Method, host: host, path: r.URL.Path, rawQuery: r.URL.RawQuery,
+		header: r.Header, length: r.ContentLength, readBody: body.read,
+	})
 	for k, v := range hdr {
 		w.Header()[k] = v
+	}
+	if !body.done && r.ContentLength != 0 {
+		// Answered without reading the body: do not wait for it.
+		w.Header().Set("Connection", "close")
 	}
 	w.WriteHeader(status)
 	w.Write(out)
@@ -317,7 +365,7 @@ func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if host == "" {
 		host = req.URL.Host
 	}
-	status, hdr, out := t.s.handleHTTP(req.Context(), req.Method, host, req.URL.Path, req.URL.RawQuery, req.Header, body)
+	status, hdr, out := t.s.handleHTTP(req.Context(), inMemoryRequest(req.Method, host, req.URL.Path, req.URL.RawQuery, req.Header, body))
 	return &http.Response{
 		Status:        strconv.Itoa(status) + " " + http.StatusText(status),
 		StatusCode:    status,
@@ -331,40 +379,49 @@ func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}, nil
 }
 
+// request is one HTTP request as the pipeline sees it.
+type request struct {
+	peer     netip.Addr // client address; invalid in process
+	method   string
+	host     string
+	path     string
+	rawQuery string
+	header   http.Header
+	length   int64 // of the body; -1 when not known before reading it
+	// readBody returns the body; the pipeline calls it once the headers have
+	// been checked as far as they can be without it.
+	readBody func() ([]byte, *apiError)
+}
+
+// inMemoryRequest is a request served in process, whose body is already read.
+func inMemoryRequest(method, host, path, rawQuery string, header http.Header, body []byte) *request {
+	return &request{method: method, host: host, path: path, rawQuery: rawQuery, header: header,
+		length: int64(len(body)), readBody: func() ([]byte, *apiError) { return body, nil }}
+}
+
 var jsonHeader = []string{"application/json"}
 
 // handleHTTP is the whole request pipeline shared by ServeHTTP and Transport.
-func (s *Server) handleHTTP(ctx context.Context, method, host, path, rawQuery string, header http.Header, body []byte) (int, http.Header, []byte) {
-	if path != "/" && path != "" {
+func (s *Server) handleHTTP(ctx context.Context, req *request) (int, http.Header, []byte) {
+	if req.path != "/" && req.path != "" {
 		return http.StatusNotFound, http.Header{"Content-Type": {"text/plain; charset=utf-8"}}, []byte("404 page not found: the local KMS serves only /\n")
 	}
-	if method != http.MethodPost && method != http.MethodGet {
+	if req.method != http.MethodPost && req.method != http.MethodGet {
 		return http.StatusMethodNotAllowed, http.Header{"Allow": {"GET, POST"}, "Content-Type": {"text/plain; charset=utf-8"}}, []byte("405 method not allowed: use POST or GET\n")
 	}
 	start := time.Now()
 	c := &call{
 		ctx:       ctx,
-		action:    header.Get("X-Tc-Action"),
-		english:   header.Get("X-Tc-Language") == "en-US",
+		peer:      req.peer,
+		action:    req.header.Get("X-Tc-Action"),
+		english:   req.header.Get("X-Tc-Language") == "en-US",
 		requestID: uuid.NewString(),
 	}
-	result, ae := s.dispatch(c, method, host, rawQuery, header, body)
-	var out []byte
+	out, ae := s.dispatch(c, req)
 	code := "OK"
-	if fast, ok := result.(jsonAppender); ok && ae == nil {
-		out = envelope(fast.appendJSON(make([]byte, 0, 256)), c.requestID)
-	} else if ae == nil {
-		payload, err := json.Marshal(result)
-		if err != nil || len(payload) < 2 || payload[0] != '{' {
-			s.logInternal("encode response", fmt.Errorf("marshal %T: %v", result, err))
-			ae = errInternal()
-		} else {
-			out = envelope(payload, c.requestID)
-		}
-	}
 	if ae != nil {
 		code = ae.code
-		out = errorEnvelope(ae, c.english, c.requestID)
+		out = errorResponse(ae, c.english, c.requestID)
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "localkms request",
 		slog.String("action", c.action),
@@ -375,69 +432,36 @@ func (s *Server) handleHTTP(ctx context.Context, method, host, path, rawQuery st
 	return http.StatusOK, http.Header{"Content-Type": jsonHeader}, out
 }
 
-// jsonAppender is implemented by the results of the hot actions (Encrypt,
-// Decrypt, GenerateDataKey) to skip reflection. Their string fields hold only
-// base64, UUIDs and "-k-", which never need JSON escaping.
-type jsonAppender interface {
-	appendJSON(b []byte) []byte
-}
-
-// envelope wraps a marshalled output object as {"Response":{...,"RequestId":id}}.
-func envelope(payload []byte, requestID string) []byte {
-	out := make([]byte, 0, len(payload)+len(requestID)+32)
-	out = append(out, `{"Response":`...)
-	if len(payload) == 2 {
-		out = append(out, `{"RequestId":"`...)
-	} else {
-		out = append(out, payload[:len(payload)-1]...)
-		out = append(out, `,"RequestId":"`...)
-	}
-	out = append(out, requestID...)
-	return append(out, `"}}`...)
-}
-
-func errorEnvelope(ae *apiError, english bool, requestID string) []byte {
-	type errBody struct {
-		Code    string `json:"Code"`
-		Message string `json:"Message"`
-	}
-	type resp struct {
-		Error     errBody `json:"Error"`
-		RequestID string  `json:"RequestId"`
-	}
-	b, _ := json.Marshal(struct {
-		Response resp `json:"Response"`
-	}{resp{errBody{ae.code, ae.message(english)}, requestID}})
-	return b
-}
-
-// v1Params returns the parameters of a signature-v1 request: one without an
-// Authorization header whose form body (POST) or query (GET) carries a Signature.
-func v1Params(method string, header http.Header, rawQuery string, body []byte) (url.Values, bool) {
-	if header.Get("Authorization") != "" {
-		return nil, false
-	}
+// v1Params returns the parameters of a signature-v1 request, one without an
+// Authorization header whose form body (POST) or query (GET) carries a
+// Signature; nil if req is not one.
+func v1Params(req *request) (url.Values, *apiError) {
 	var raw string
-	switch method {
+	switch req.method {
 	case http.MethodGet:
-		raw = rawQuery
+		raw = req.rawQuery
 	case http.MethodPost:
-		mt, _, err := mime.ParseMediaType(header.Get("Content-Type"))
+		mt, _, err := mime.ParseMediaType(req.header.Get("Content-Type"))
 		if err != nil || mt != "application/x-www-form-urlencoded" {
-			return nil, false
+			return nil, nil
+		}
+		body, ae := req.readBody()
+		if ae != nil {
+			return nil, ae
 		}
 		raw = string(body)
 	}
 	params, err := url.ParseQuery(raw)
 	if err != nil || params.Get("Signature") == "" {
-		return nil, false
+		return nil, nil
 	}
-	return params, true
+	return params, nil
 }
 
 // call is the per-request context handed to actions.
 type call struct {
 	ctx       context.Context
+	peer      netip.Addr // client address; invalid in process
 	action    string
 	region    string
 	english   bool
@@ -445,24 +469,41 @@ type call struct {
 	cred      *credential
 }
 
-// decodeFunc fills an action's fields from the request.
-type decodeFunc func(fs []field) *apiError
+// decodeFunc fills a parameter struct (through a pointer) from the request.
+type decodeFunc func(dst any) *apiError
 
+// actionSpec is an entry of the dispatch table.
 type actionSpec struct {
-	run func(s *Server, c *call, dec decodeFunc) (any, *apiError)
+	result *responseEncoder
+	// run decodes the parameters, runs the action and encodes its answer.
+	run func(s *Server, c *call, dec decodeFunc) ([]byte, *apiError)
 }
 
-// act adapts a typed action handler to the dispatch table.
-func act[P any, PP interface {
-	*P
-	params
-}](fn func(s *Server, c *call, p *P) (any, *apiError)) actionSpec {
-	return actionSpec{run: func(s *Server, c *call, dec decodeFunc) (any, *apiError) {
+// act makes the dispatch table entry of an action: its parameter struct P (see
+// params.go), its result struct R (see response.go) and its logic fn. A nil
+// result with a nil error answers the zero R. The schema of P and the encoder of
+// R are built here, at package initialisation.
+func act[P, R any](fn func(s *Server, c *call, p *P) (*R, *apiError)) actionSpec {
+	schemaOf(reflect.TypeFor[P]())
+	enc := newResponseEncoder(reflect.TypeFor[R]())
+	return actionSpec{result: enc, run: func(s *Server, c *call, dec decodeFunc) ([]byte, *apiError) {
 		var p P
-		if e := dec(PP(&p).fields()); e != nil {
+		if e := dec(&p); e != nil {
 			return nil, e
 		}
-		return fn(s, c, &p)
+		r, e := fn(s, c, &p)
+		if e != nil {
+			return nil, e
+		}
+		if r == nil {
+			r = new(R)
+		}
+		out, err := enc.encode(r, c.requestID)
+		if err != nil {
+			s.logInternal("encode response", err)
+			return nil, errInternal()
+		}
+		return out, nil
 	}}
 }
 
@@ -491,6 +532,7 @@ func init() {
 		"EnableKeyRotation":         act(actEnableKeyRotation),
 		"DisableKeyRotation":        act(actDisableKeyRotation),
 		"GetKeyRotationStatus":      act(actGetKeyRotationStatus),
+		"RotateKey":                 act(actRotateKey),
 		"Encrypt":                   act(actEncrypt),
 		"Decrypt":                   act(actDecrypt),
 		"ReEncrypt":                 act(actReEncrypt),
@@ -513,47 +555,54 @@ func init() {
 	}
 }
 
-// dispatch authenticates, routes and runs one request.
-func (s *Server) dispatch(c *call, method, host, rawQuery string, header http.Header, body []byte) (any, *apiError) {
+// dispatch authenticates, routes and runs one request, and returns its answer.
+func (s *Server) dispatch(c *call, req *request) ([]byte, *apiError) {
 	if s.closed.Load() {
 		return nil, apiErr(codeInternalError, "The local KMS has been shut down.", "本地 KMS 已关闭。")
 	}
-	if len(body) > maxRequestBody || len(rawQuery) > maxRequestQuery {
-		return nil, apiErr(codeRequestSizeLimitExceeded,
-			fmt.Sprintf("The request exceeds the size limit (%d bytes for POST bodies, %d bytes for GET queries).", maxRequestBody, maxRequestQuery),
-			fmt.Sprintf("请求包超过大小限制（POST 请求体 %d 字节，GET 查询串 %d 字节）。", maxRequestBody, maxRequestQuery))
+	if req.length > maxRequestBody || len(req.rawQuery) > maxRequestQuery {
+		return nil, errRequestTooLarge()
 	}
 	var (
 		version string
 		dec     decodeFunc
 	)
-	if params, ok := v1Params(method, header, rawQuery, body); ok {
+	if req.header.Get("Authorization") == "" {
+		params, ae := v1Params(req)
+		if ae != nil {
+			return nil, ae
+		}
+		if params == nil {
+			return nil, apiErr(codeInvalidAuthorization,
+				"The request is not signed: send an Authorization header (TC3-HMAC-SHA256) or signature v1 parameters.",
+				"请求未签名：请使用 Authorization 请求头（TC3-HMAC-SHA256）或签名方法 v1 的参数。")
+		}
 		// Signature v1: the common parameters travel with the others.
 		c.action = params.Get("Action")
 		c.english = params.Get("Language") == "en-US"
-		auth, ae := s.authenticateV1(method, host, params)
+		auth, ae := s.authenticateV1(c.peer, req.method, req.host, params)
 		if ae != nil {
 			return nil, ae
 		}
 		c.cred = auth.cred
 		version, c.region = params.Get("Version"), params.Get("Region")
-		dec = func(fs []field) *apiError { return decodeQueryValues(params, v1CommonParams, fs) }
+		dec = func(dst any) *apiError { return decodeQueryValues(params, v1CommonParams, dst) }
 	} else {
-		auth, ae := s.authenticate(method, host, rawQuery, header, body)
+		auth, body, ae := s.authenticate(c.peer, req)
 		if ae != nil {
 			return nil, ae
 		}
 		c.cred = auth.cred
-		version, c.region = header.Get("X-Tc-Version"), header.Get("X-Tc-Region")
-		if method == http.MethodGet {
-			dec = func(fs []field) *apiError { return decodeQueryParams(rawQuery, fs) }
+		version, c.region = req.header.Get("X-Tc-Version"), req.header.Get("X-Tc-Region")
+		if req.method == http.MethodGet {
+			dec = func(dst any) *apiError { return decodeQueryParams(req.rawQuery, dst) }
 		} else {
-			if ct := header.Get("Content-Type"); ct != "application/json" {
+			if ct := req.header.Get("Content-Type"); ct != "application/json" {
 				if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 					return nil, errInvalidParam("Content-Type", "must be application/json for POST requests", "POST 请求必须使用 application/json")
 				}
 			}
-			dec = func(fs []field) *apiError { return decodeJSONParams(body, fs) }
+			dec = func(dst any) *apiError { return decodeJSONParams(body, dst) }
 		}
 	}
 	if c.region == "" {

@@ -15,42 +15,20 @@ const (
 )
 
 type stsTagParam struct {
-	Key   string
-	Value string
+	Key   string `param:"Key,required"`
+	Value string `param:"Value"`
 }
 
 type assumeRoleParams struct {
-	RoleArn         string
-	RoleSessionName string
-	DurationSeconds *uint64
-	Policy          string
-	ExternalID      string
-	Tags            []stsTagParam
-	SourceIdentity  string
-	SerialNumber    string
-	TokenCode       string
-}
-
-func (p *assumeRoleParams) fields() []field {
-	return []field{
-		fStr("RoleArn", &p.RoleArn, true),
-		fStr("RoleSessionName", &p.RoleSessionName, true),
-		fUint("DurationSeconds", &p.DurationSeconds, false),
-		fStr("Policy", &p.Policy, false),
-		fStr("ExternalId", &p.ExternalID, false),
-		fObjects("Tags", false, func(n int) [][]field {
-			p.Tags = make([]stsTagParam, n)
-			out := make([][]field, n)
-			for i := range p.Tags {
-				t := &p.Tags[i]
-				out[i] = []field{fStr("Key", &t.Key, true), fStr("Value", &t.Value, false)}
-			}
-			return out
-		}),
-		fStr("SourceIdentity", &p.SourceIdentity, false),
-		fStr("SerialNumber", &p.SerialNumber, false),
-		fStr("TokenCode", &p.TokenCode, false),
-	}
+	RoleArn         string        `param:"RoleArn,required"`
+	RoleSessionName string        `param:"RoleSessionName,required"`
+	DurationSeconds *uint64       `param:"DurationSeconds"`
+	Policy          string        `param:"Policy"`
+	ExternalID      string        `param:"ExternalId"`
+	Tags            []stsTagParam `param:"Tags"`
+	SourceIdentity  string        `param:"SourceIdentity"`
+	SerialNumber    string        `param:"SerialNumber"`
+	TokenCode       string        `param:"TokenCode"`
 }
 
 type stsCredentials struct {
@@ -65,7 +43,7 @@ type assumeRoleResult struct {
 	Expiration  string         `json:"Expiration"`
 }
 
-func actAssumeRole(s *Server, c *call, p *assumeRoleParams) (any, *apiError) {
+func actAssumeRole(s *Server, c *call, p *assumeRoleParams) (*assumeRoleResult, *apiError) {
 	if c.cred.Kind == kindTemporary {
 		return nil, apiErr(codeSTSTempKeyNotAllow,
 			"Temporary credentials cannot call AssumeRole.",

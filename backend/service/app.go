@@ -8,19 +8,20 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"time"
+
+	"github.com/kmsdesk/kmsdesk/backend/errcode"
 )
 
 // Dirs are where KMS Desk keeps its files.
 type Dirs struct {
 	// Config holds profiles.json and settings.json (never a secret).
-	Config string `json:"config"`
+	Config string
 	// LocalKMS is the data directory of the embedded local KMS.
-	LocalKMS string `json:"localKms"`
+	LocalKMS string
 	// Logs holds the rotated log file.
-	Logs string `json:"logs"`
+	Logs string
 }
 
 // HomeEnv, when set, puts every KMS Desk file under that directory (tests, portable use).
@@ -40,180 +41,84 @@ func DefaultDirs() (Dirs, error) {
 	return Dirs{Config: root, LocalKMS: filepath.Join(root, "localkms"), Logs: filepath.Join(root, "logs")}, nil
 }
 
-// Window is the remembered window geometry (0 = unknown).
-type Window struct {
-	Width     int  `json:"width"`
-	Height    int  `json:"height"`
-	X         int  `json:"x"`
-	Y         int  `json:"y"`
-	Maximised bool `json:"maximised"`
-}
-
-// Preferences are the user's settings that are not about connections.
-type Preferences struct {
-	// Language: "auto" (follow the OS), "zh-CN" or "en".
-	Language string `json:"language"`
-	// Theme: "auto", "light" or "dark".
-	Theme string `json:"theme"`
-	// OutputDir is the default folder for file results; "" = next to the originals.
-	OutputDir string `json:"outputDir"`
-	// LastKeyID is the key last used for files and text.
-	LastKeyID string `json:"lastKeyId"`
-	// Overwrite is the default overwrite policy for file jobs.
-	Overwrite string `json:"overwrite"`
-	Window    Window `json:"window"`
-}
-
+// normalise replaces unknown values with the defaults.
 func (p *Preferences) normalise() {
-	switch p.Language {
-	case "auto", "zh-CN", "en":
-	default:
-		p.Language = "auto"
+	if !valid(AllLanguages, p.Language) {
+		p.Language = LanguageAuto
 	}
-	switch p.Theme {
-	case "auto", "light", "dark":
-	default:
-		p.Theme = "auto"
+	if !valid(AllThemes, p.Theme) {
+		p.Theme = ThemeAuto
 	}
-	switch p.Overwrite {
-	case "ask", "skip", "rename", "overwrite":
-	default:
-		p.Overwrite = "rename"
+	if !valid(AllOverwrites, p.Overwrite) {
+		p.Overwrite = OverwriteRename
+	}
+	if p.Recovery == nil {
+		p.Recovery = []string{}
 	}
 }
 
-// AppInfo describes the running app (About box).
-type AppInfo struct {
-	Name      string `json:"name"`
-	Version   string `json:"version"`
-	GoVersion string `json:"goVersion"`
-	Platform  string `json:"platform"`
-	ConfigDir string `json:"configDir"`
-	LogFile   string `json:"logFile"`
-}
-
-// AppService is the app itself: about, preferences, files handed over on launch.
+// AppService is the app itself: about, preferences, the end of the startup.
 type AppService struct {
 	base
-	info    AppInfo
-	prefsMu sync.Mutex
-	prefs   string // path of settings.json
-
-	launchMu sync.Mutex
-	launch   []string
-	attached bool // the UI has taken the queue once; later files only go out as events
-	events   Events
-	quit     func()
+	info  AppInfo
+	prefs *prefsFile
+	files *fileQueue
+	quit  func()
 
 	started   time.Time
 	readyOnce sync.Once
 }
 
-// NewAppService returns an AppService. quit ends the app (nil in kmsctl).
-// started is when the process started (for the startup-time log line).
-func NewAppService(ctx context.Context, gate Gate, log *slog.Logger, info AppInfo, events Events, quit func(), started time.Time) *AppService {
-	info.GoVersion = runtime.Version()
-	info.Platform = runtime.GOOS + "/" + runtime.GOARCH
-	return &AppService{base: base{ctx: ctx, gate: gate, log: log}, info: info,
-		prefs: filepath.Join(info.ConfigDir, "settings.json"), events: events, quit: quit, started: started}
-}
-
-// UIReady is called by the UI once its first view has drawn its data; it logs the time
-// since the process started, once ("ui ready … sinceStartMs=…"), which the smoke test reads.
-func (s *AppService) UIReady(view string) {
+// UIReady is called by the UI each time a view has drawn new data and the frame was
+// painted (the Keys view its first page, the Files view the items dropped on it); it
+// logs "view drawn view=V rows=N" at debug level. The first call ends the startup: it
+// logs the time since the process started ("ui ready view=keys rows=N sinceStartMs=…",
+// which the smoke test reads) and at debug level the UI's startup phases, on the same
+// scale (LogStartupPhase).
+func (s *AppService) UIReady(r UIReady) {
+	s.log.Debug("view drawn", "view", r.View, "rows", r.Rows)
 	s.readyOnce.Do(func() {
-		s.log.Info("ui ready", "view", view, "sinceStartMs", time.Since(s.started).Milliseconds())
+		s.log.Info("ui ready", "view", r.View, "rows", r.Rows, "sinceStartMs", time.Since(s.started).Milliseconds())
+		for _, m := range r.Marks {
+			at := time.UnixMicro(int64(m.AtMs * 1000))
+			LogStartupPhase(s.log, s.started, "ui: "+m.Name, at)
+		}
 	})
 }
+
+// LogStartupPhase logs at debug level that a phase of the startup ended at the moment
+// at, as milliseconds since the process started: "startup phase=NAME sinceStartMs=N"
+// (KMSDESK_LOG_LEVEL=debug shows them; docs/TROUBLESHOOTING.md).
+func LogStartupPhase(log *slog.Logger, started time.Time, phase string, at time.Time) {
+	log.Debug("startup", "phase", phase, "sinceStartMs", at.Sub(started).Round(time.Millisecond).Milliseconds())
+}
+
+// Listening is called by the UI once it subscribed to the events: files handed to the
+// app before then (on the command line, by a second launch) reach it now, as
+// app:open-files events.
+func (s *AppService) Listening() { s.files.attach() }
 
 // Info returns the version and platform of the app.
 func (s *AppService) Info() AppInfo { return s.info }
 
 // Preferences returns the saved preferences (defaults if none were saved).
 func (s *AppService) Preferences() (Preferences, error) {
-	s.prefsMu.Lock()
-	defer s.prefsMu.Unlock()
-	return s.loadPrefs()
-}
-
-func (s *AppService) loadPrefs() (Preferences, error) {
-	var p Preferences
-	b, err := os.ReadFile(s.prefs)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-	case err != nil:
-		return Preferences{}, s.logErr("Preferences", &Error{Code: CodeFileIO, Message: "read settings", Err: err})
-	default:
-		if err := json.Unmarshal(b, &p); err != nil {
-			s.log.Warn("settings.json is unreadable; using defaults", "err", err)
-			p = Preferences{}
-		}
-	}
-	p.normalise()
-	return p, nil
+	return call(&s.base, "Preferences", func(context.Context) (Preferences, error) { return s.prefs.load(s.log) })
 }
 
 // SavePreferences stores the preferences (settings.json, 0600 in a 0700 directory).
 func (s *AppService) SavePreferences(p Preferences) (Preferences, error) {
-	p.normalise()
-	s.prefsMu.Lock()
-	defer s.prefsMu.Unlock()
-	return p, s.logErr("SavePreferences", s.writePrefs(p))
-}
-
-// UpdateWindow records the window geometry, keeping the other preferences.
-func (s *AppService) UpdateWindow(w Window) error {
-	s.prefsMu.Lock()
-	defer s.prefsMu.Unlock()
-	p, err := s.loadPrefs()
-	if err != nil {
-		return err
-	}
-	p.Window = w
-	return s.writePrefs(p)
-}
-
-func (s *AppService) writePrefs(p Preferences) error {
-	if err := os.MkdirAll(filepath.Dir(s.prefs), 0o700); err != nil {
-		return &Error{Code: CodeFileIO, Message: "create the settings folder", Err: err}
-	}
-	b, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return &Error{Code: CodeUnknown, Message: "encode settings", Err: err}
-	}
-	_ = os.Remove(s.prefs + ".partial")
-	return writeFileAtomic(s.prefs, b, 0o600)
-}
-
-// OfferLaunchFiles hands files to the UI: the files the app was started with, dropped
-// on the window, or handed over by a second launch. Until the UI has taken the queue
-// once (TakeLaunchFiles at its start) they are queued, so none is lost while it loads;
-// after that they are only sent as the event app:open-files.
-func (s *AppService) OfferLaunchFiles(paths []string) {
-	if len(paths) == 0 {
-		return
-	}
-	s.launchMu.Lock()
-	if !s.attached {
-		s.launch = append(s.launch, paths...)
-	}
-	s.launchMu.Unlock()
-	if s.events != nil {
-		s.events.Emit("app:open-files", paths)
-	}
-}
-
-// TakeLaunchFiles returns and forgets the files handed over so far; the UI calls it once
-// it is ready, so files given before it loaded are not lost.
-func (s *AppService) TakeLaunchFiles() []string {
-	s.launchMu.Lock()
-	defer s.launchMu.Unlock()
-	out := s.launch
-	s.launch, s.attached = nil, true
-	if out == nil {
-		out = []string{}
-	}
-	return out
+	return call(&s.base, "SavePreferences", func(context.Context) (Preferences, error) {
+		rcs, err := parseRecipients(p.Recovery)
+		if err != nil {
+			return Preferences{}, err
+		}
+		p.Recovery = make([]string, len(rcs))
+		for i, r := range rcs {
+			p.Recovery[i] = r.String()
+		}
+		return s.prefs.update(s.log, func(cur *Preferences) { w := cur.Window; *cur = p; cur.Window = w })
+	})
 }
 
 // Quit ends the app; the UI calls it after the user confirmed closing while jobs run.
@@ -221,4 +126,82 @@ func (s *AppService) Quit() {
 	if s.quit != nil {
 		s.quit()
 	}
+}
+
+// prefsFile is settings.json.
+type prefsFile struct {
+	mu   sync.Mutex
+	path string
+}
+
+func (f *prefsFile) load(log *slog.Logger) (Preferences, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.loadLocked(log)
+}
+
+func (f *prefsFile) loadLocked(log *slog.Logger) (Preferences, error) {
+	var p Preferences
+	b, err := os.ReadFile(f.path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return Preferences{}, errcode.Wrap(CodeFileIO, "read settings", err)
+	default:
+		if err := json.Unmarshal(b, &p); err != nil {
+			log.Warn("settings.json is unreadable; using defaults", "err", err)
+			p = Preferences{}
+		}
+	}
+	p.normalise()
+	return p, nil
+}
+
+// update changes the stored preferences with change and returns them.
+func (f *prefsFile) update(log *slog.Logger, change func(*Preferences)) (Preferences, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, err := f.loadLocked(log)
+	if err != nil {
+		return Preferences{}, err
+	}
+	change(&p)
+	p.normalise()
+	if err := os.MkdirAll(filepath.Dir(f.path), 0o700); err != nil {
+		return Preferences{}, errcode.Wrap(CodeFileIO, "create the settings folder", err)
+	}
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return Preferences{}, errcode.Wrap(CodeUnknown, "encode settings", err)
+	}
+	return p, writeFileAtomic(f.path, b, 0o600)
+}
+
+// fileQueue hands files to the UI: until the UI listens they are queued, so none is
+// lost while it loads; then every batch goes out at once as app:open-files.
+type fileQueue struct {
+	events Events
+	mu     sync.Mutex
+	queue  []OpenFiles
+	open   bool
+}
+
+func (q *fileQueue) offer(o OpenFiles) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.open {
+		q.queue = append(q.queue, o)
+		return
+	}
+	q.events.OpenFiles(o)
+}
+
+func (q *fileQueue) attach() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.open = true
+	for _, o := range q.queue {
+		q.events.OpenFiles(o)
+	}
+	q.queue = nil
 }

@@ -9,28 +9,9 @@ import (
 	"time"
 
 	"github.com/kmsdesk/kmsdesk/backend/envelope"
+	"github.com/kmsdesk/kmsdesk/backend/errcode"
 	"github.com/kmsdesk/kmsdesk/backend/jobs"
 	"github.com/kmsdesk/kmsdesk/backend/kms"
-)
-
-// Events of file jobs (docs/ARCHITECTURE.md, FileService).
-const (
-	EventJobProgress = "job:progress"
-	EventJobFile     = "job:file"
-	EventJobConflict = "job:conflict"
-	EventJobDone     = "job:done"
-)
-
-// Event payloads of file jobs. They carry the job id and are JSON camelCase.
-type (
-	// ProgressEvent is the payload of job:progress (about every 100 ms).
-	ProgressEvent = jobs.Progress
-	// FileEvent is the payload of job:file (once per file).
-	FileEvent = jobs.FileResult
-	// ConflictEvent is the payload of job:conflict (overwrite "ask").
-	ConflictEvent = jobs.Conflict
-	// DoneEvent is the payload of job:done (once per job).
-	DoneEvent = jobs.Summary
 )
 
 // FileService encrypts, decrypts and verifies files and folders in background jobs
@@ -42,43 +23,25 @@ type FileService struct {
 	dialogs Dialogs
 	desktop Desktop
 	mgr     *jobs.Manager
+	inv     *inventoryRecorder
 }
 
-// NewFileService returns a FileService. events may be nil (no reports).
-func NewFileService(ctx context.Context, gate Gate, log *slog.Logger, conn *Connector, dialogs Dialogs, desktop Desktop, events Events, info AppInfo) *FileService {
-	s := &FileService{base: base{ctx: ctx, gate: gate, log: log, conn: conn}, dialogs: dialogs, desktop: desktop}
-	name := strings.ToLower(firstNonEmptyString(info.Name, "kmsdesk"))
-	name = strings.ReplaceAll(name, " ", "")
-	creator := name + "/" + firstNonEmptyString(info.Version, "dev")
+func newFileService(b base, dialogs Dialogs, desktop Desktop, events Events, info AppInfo, inv *inventoryRecorder) *FileService {
+	s := &FileService{base: b, dialogs: dialogs, desktop: desktop, inv: inv}
+	name := strings.ReplaceAll(strings.ToLower(firstNonEmpty(info.Name, "kmsdesk")), " ", "")
+	conn := b.conn
 	s.mgr = jobs.NewManager(jobs.Options{
-		KMS: func(ctx context.Context, region string) (*kms.Client, error) {
-			if conn == nil {
-				return nil, &Error{Code: CodeNotReady, Message: "no KMS connection"}
-			}
-			return conn.ClientForRegion(ctx, region)
+		KMS: func(_ context.Context, route string) (jobs.KMS, error) {
+			return conn.jobKMS(route)
 		},
-		Sink:    &jobEvents{events: events, log: log},
-		Creator: sanitizeCreator(creator),
+		Sink:    &jobSink{events: events, log: b.log, inv: inv},
+		Creator: sanitizeCreator(name + "/" + firstNonEmpty(info.Version, "dev")),
 	})
-	return s
-}
-
-// StopFileJobs cancels every file job and waits up to timeout for them to delete
-// their partial files and finish. The desktop shell calls it on shutdown (it is a
-// function, not a method, so it is not bound to the frontend).
-func StopFileJobs(s *FileService, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	return s.mgr.Shutdown(ctx)
-}
-
-func firstNonEmptyString(v ...string) string {
-	for _, s := range v {
-		if s != "" {
-			return s
-		}
+	inv.jobKind = func(id string) (jobs.Kind, error) {
+		p, err := s.mgr.Status(id)
+		return p.Kind, err
 	}
-	return ""
+	return s
 }
 
 // sanitizeCreator keeps the creator string within the format's rules (≤ 255 bytes,
@@ -93,102 +56,75 @@ func sanitizeCreator(s string) string {
 	return b.String()
 }
 
-// jobEvents turns job reports into Wails events.
-type jobEvents struct {
+// jobSink turns the reports of backend/jobs into the typed events of the contract,
+// logging failures once.
+type jobSink struct {
 	events Events
 	log    *slog.Logger
+	inv    *inventoryRecorder
 }
 
-func (e *jobEvents) emit(name string, data any) {
-	if e.events != nil {
-		e.events.Emit(name, data)
-	}
-}
-
-func (e *jobEvents) Progress(p jobs.Progress) { e.emit(EventJobProgress, p) }
-func (e *jobEvents) Conflict(c jobs.Conflict) { e.emit(EventJobConflict, c) }
-func (e *jobEvents) File(f jobs.FileResult)   { e.logFile(f); e.emit(EventJobFile, f) }
-func (e *jobEvents) Done(s jobs.Summary)      { e.logDone(s); e.emit(EventJobDone, s) }
-func (e *jobEvents) logFile(f jobs.FileResult) {
-	if f.Status == jobs.StatusFailed && e.log != nil {
+func (e *jobSink) Progress(p jobs.Progress) { e.events.JobProgress(jobProgressDTO(p)) }
+func (e *jobSink) Conflict(c jobs.Conflict) { e.events.JobConflict(JobConflict(c)) }
+func (e *jobSink) File(f jobs.FileResult) {
+	if f.Status == jobs.StatusFailed {
 		e.log.Warn("file failed", "job", f.ID, "path", f.Path, "code", f.ErrorCode)
 	}
+	e.inv.record(f) // before the event: a UI that reads the inventory on it finds the file
+	e.events.JobFile(jobFileDTO(f))
 }
-func (e *jobEvents) logDone(s jobs.Summary) {
-	if e.log != nil {
-		e.log.Info("job finished", "job", s.ID, "kind", s.Kind, "state", s.State, "done", s.Done,
-			"failed", s.Failed, "skipped", s.Skipped, "cancelled", s.Cancelled, "bytes", s.Bytes, "seconds", s.Seconds)
-	}
-}
-
-// Item is one dropped path as the Files view shows it.
-type Item struct {
-	Path  string `json:"path"`
-	Name  string `json:"name"`
-	IsDir bool   `json:"isDir"`
-	// Size is the file size, or the total of the regular files under a folder.
-	Size int64 `json:"size"`
-	// Files is the number of regular files under a folder (1 for a file).
-	Files int `json:"files"`
-	// Action is "encrypt" or "decrypt".
-	Action string `json:"action"`
-	// Kind is "file", "folder", "envelope" (.kmsenc) or "blob" (a CiphertextBlob file).
-	Kind      string `json:"kind"`
-	ErrorCode string `json:"errorCode"`
+func (e *jobSink) Done(s jobs.Summary) {
+	e.log.Info("job finished", "job", s.ID, "kind", s.Kind, "state", s.State, "done", s.Done,
+		"failed", s.Failed, "skipped", s.Skipped, "cancelled", s.Cancelled, "bytes", s.Bytes, "seconds", s.Seconds)
+	e.events.JobDone(jobSummaryDTO(s))
 }
 
-// Classify says what each path is and which action applies: content decides (.kmsenc
-// magic → decrypt; a small file holding only a CiphertextBlob → decrypt "blob"; else
-// encrypt). No KMS call.
-func (s *FileService) Classify(paths []string) ([]Item, error) {
-	out := make([]Item, 0, len(paths))
+// classify says what each path is and which action applies (jobs.Classify): with no
+// intent content decides (.kmsenc magic → decrypt; a small file holding only a
+// CiphertextBlob → decrypt "blob"; else encrypt); "Encrypt with KMS Desk" encrypts
+// every file, an encrypted one too; "Decrypt with KMS Desk" marks what is not
+// encrypted "not a KMS Desk encrypted file". No KMS call.
+func classify(paths []string, intent OpenIntent) OpenFiles {
+	out := OpenFiles{Items: make([]Item, 0, len(paths)), Intent: intent}
 	for _, p := range paths {
-		c := jobs.Classify(absPath(p))
-		out = append(out, Item{Path: c.Path, Name: c.Name, IsDir: c.IsDir, Size: c.Size, Files: c.Files,
-			Action: c.Action, Kind: c.Kind, ErrorCode: c.ErrorCode})
+		out.Items = append(out.Items, itemDTO(jobs.Classify(absPath(p), string(intent))))
 	}
-	return out, nil
+	return out
 }
 
-// EncryptRequest asks to encrypt files and folders (folders recursively).
-type EncryptRequest struct {
-	Paths []string `json:"paths"`
-	// KeyID is a KeyId or an alias of the current region.
-	KeyID string `json:"keyId"`
-	// BackupKeyIDs get a copy of each data key: "KEYID", an alias, or "REGION:KEYID"
-	// for a key in another region.
-	BackupKeyIDs []string      `json:"backupKeyIds"`
-	Context      []ContextPair `json:"context"`
-	// OutputDir is where outputs go, mirroring folders; "" = next to each original.
-	OutputDir string `json:"outputDir"`
-	// Overwrite is "ask", "skip", "rename" (default) or "overwrite".
-	Overwrite string `json:"overwrite"`
-	// RemoveOriginals deletes each original after its encrypted file was verified.
-	RemoveOriginals bool `json:"removeOriginals"`
-	// Direct writes files of 1–4096 bytes as plain CiphertextBlob files (.kmsblob).
-	Direct bool `json:"direct"`
+// AddFiles asks for files to add and classifies them; no items means the user
+// cancelled.
+func (s *FileService) AddFiles() (OpenFiles, error) {
+	return call(&s.base, "AddFiles", func(context.Context) (OpenFiles, error) {
+		paths, err := s.dialogs.OpenFiles("Choose files to encrypt or decrypt")
+		if err != nil {
+			return OpenFiles{}, err
+		}
+		return classify(paths, IntentNone), nil
+	})
 }
 
-// DecryptRequest asks to decrypt files and folders (the encrypted files in them).
-type DecryptRequest struct {
-	Paths     []string `json:"paths"`
-	OutputDir string   `json:"outputDir"`
-	Overwrite string   `json:"overwrite"`
-	// RequireContext are pairs a .kmsenc file's encryption context must hold; for a
-	// CiphertextBlob file they are the encryption context sent to KMS.
-	RequireContext []ContextPair `json:"requireContext"`
+// AddFolder asks for a folder to add and classifies it; no items means the user
+// cancelled.
+func (s *FileService) AddFolder() (OpenFiles, error) {
+	return call(&s.base, "AddFolder", func(context.Context) (OpenFiles, error) {
+		dir, err := s.pickFolder("Choose a folder to encrypt or decrypt")
+		if err != nil || dir == "" {
+			return OpenFiles{Items: []Item{}}, err
+		}
+		return classify([]string{dir}, IntentNone), nil
+	})
 }
 
-// JobInfo describes a started job.
-type JobInfo struct {
-	ID    string `json:"id"`
-	Kind  string `json:"kind"`
-	Files int    `json:"files"`
-	Bytes int64  `json:"bytes"`
+// PickOutputFolder asks for the folder outputs go to; "" means the user cancelled.
+func (s *FileService) PickOutputFolder() (string, error) {
+	return call(&s.base, "PickOutputFolder", func(context.Context) (string, error) {
+		return s.pickFolder("Choose where to save the results")
+	})
 }
 
-func jobInfo(i jobs.Info) JobInfo {
-	return JobInfo{ID: i.ID, Kind: string(i.Kind), Files: i.Files, Bytes: i.Bytes}
+func (s *FileService) pickFolder(title string) (string, error) {
+	return s.dialogs.OpenDirectory(title)
 }
 
 // absPath makes a path absolute (kmsctl passes relative ones).
@@ -199,30 +135,7 @@ func absPath(p string) string {
 	return p
 }
 
-func absPaths(ps []string) ([]string, error) {
-	if len(ps) == 0 {
-		return nil, invalid("choose files or folders first")
-	}
-	out := make([]string, 0, len(ps))
-	for _, p := range ps {
-		if strings.TrimSpace(p) == "" {
-			return nil, invalid("an empty path was given")
-		}
-		out = append(out, absPath(p))
-	}
-	return out, nil
-}
-
-func policy(p string) (jobs.Policy, error) {
-	switch p {
-	case "":
-		return jobs.PolicyRename, nil
-	case "ask", "skip", "rename", "overwrite":
-		return jobs.Policy(p), nil
-	}
-	return "", invalid(fmt.Sprintf("overwrite must be ask, skip, rename or overwrite, not %q", p))
-}
-
+// outputDir makes the output folder absolute; "" stays "" (next to the originals).
 func outputDir(d string) string {
 	if strings.TrimSpace(d) == "" {
 		return ""
@@ -230,99 +143,89 @@ func outputDir(d string) string {
 	return absPath(d)
 }
 
-// ready waits for startup to finish.
-func (s *FileService) ready() error {
-	_, cancel, err := s.begin()
-	if err != nil {
-		return err
-	}
-	cancel()
-	return nil
-}
-
-// resolveKey turns an alias into a KeyId (a KeyId is passed through without a call).
-func (s *FileService) resolveKey(ref string) (string, error) {
-	ref = strings.TrimSpace(ref)
-	if keyIDRE.MatchString(ref) {
-		return ref, nil
-	}
-	if ref == "" {
-		return "", invalid("choose a key first")
-	}
-	k, err := (&KeyService{base: s.base}).Resolve(ref)
-	if err != nil {
-		return "", err
-	}
-	return k.KeyID, nil
-}
-
 // Encrypt starts encrypting files and folders under a key.
 func (s *FileService) Encrypt(req EncryptRequest) (JobInfo, error) {
-	info, err := s.encrypt(req)
-	return info, s.logErr("Encrypt", err)
-}
-
-// prepare checks what every job request shares: startup done, absolute paths and a
-// known overwrite policy.
-func (s *FileService) prepare(paths []string, overwrite string) ([]string, jobs.Policy, error) {
-	if err := s.ready(); err != nil {
-		return nil, "", err
-	}
-	abs, err := absPaths(paths)
-	if err != nil {
-		return nil, "", err
-	}
-	pol, err := policy(overwrite)
-	return abs, pol, err
-}
-
-func (s *FileService) encrypt(req EncryptRequest) (JobInfo, error) {
-	paths, pol, err := s.prepare(req.Paths, req.Overwrite)
-	if err != nil {
-		return JobInfo{}, err
-	}
-	ec, err := EncryptionContext(req.Context)
-	if err != nil {
-		return JobInfo{}, err
-	}
-	keyID, err := s.resolveKey(req.KeyID)
-	if err != nil {
-		return JobInfo{}, err
-	}
-	var backups []envelope.KeyRef
-	for _, b := range req.BackupKeyIDs {
-		b = strings.TrimSpace(b)
-		if b == "" {
-			continue
-		}
-		if region, id, ok := strings.Cut(b, ":"); ok {
-			if !keyIDRE.MatchString(id) || region == "" {
-				return JobInfo{}, invalid(fmt.Sprintf("backup key %q: use REGION:KEYID (aliases only in the current region)", b))
-			}
-			backups = append(backups, envelope.KeyRef{Region: region, KeyID: id})
-			continue
-		}
-		id, err := s.resolveKey(b)
+	return callKMS(&s.base, "Encrypt", func(ctx context.Context, c *kms.Client) (JobInfo, error) {
+		ec, err := EncryptionContext(req.Context)
 		if err != nil {
 			return JobInfo{}, err
 		}
-		backups = append(backups, envelope.KeyRef{KeyID: id})
-	}
-	info, err := s.mgr.Encrypt(s.ctx, jobs.EncryptSpec{
-		Paths: paths, KeyID: keyID, BackupKeys: backups, EncryptionContext: ec,
-		OutputDir: outputDir(req.OutputDir), Overwrite: pol, RemoveOriginals: req.RemoveOriginals,
-		Direct: req.Direct, Recursive: true,
+		primary, err := resolveKeyID(ctx, c, req.KeyID)
+		if err != nil {
+			return JobInfo{}, err
+		}
+		var backups []envelope.KeyRef
+		for _, b := range req.BackupKeyIDs {
+			b = strings.TrimSpace(b)
+			if b == "" {
+				continue
+			}
+			if region, id, ok := strings.Cut(b, ":"); ok {
+				if !keyIDRE.MatchString(id) || region == "" {
+					return JobInfo{}, invalid(fmt.Sprintf("backup key %q: use REGION:KEYID (aliases only in the current region)", b))
+				}
+				backups = append(backups, envelope.KeyRef{Region: region, KeyID: id})
+				continue
+			}
+			id, err := resolveKeyID(ctx, c, b)
+			if err != nil {
+				return JobInfo{}, err
+			}
+			backups = append(backups, envelope.KeyRef{KeyID: id})
+		}
+		conn, err := s.conn.Current()
+		if err != nil {
+			return JobInfo{}, err
+		}
+		recovery, err := parseRecipients(conn.Recovery, req.Recovery)
+		if err != nil {
+			return JobInfo{}, err
+		}
+		if req.Direct && len(recovery) > 0 {
+			return JobInfo{}, invalid("plain ciphertext files (direct mode) cannot carry a recovery key: encrypt into .kmsenc files instead")
+		}
+		suite, err := s.suite(req.Suite)
+		if err != nil {
+			return JobInfo{}, err
+		}
+		info, err := s.mgr.Encrypt(s.ctx, jobs.EncryptSpec{
+			Paths: req.Paths, KeyID: primary, BackupKeys: backups, EncryptionContext: ec, Recovery: recovery,
+			OutputDir: outputDir(req.OutputDir), Overwrite: jobs.Policy(req.Overwrite), RemoveOriginals: req.RemoveOriginals,
+			Direct: req.Direct, Recursive: true, Force: req.Force, Suite: jobs.Suite(suite), SkipCurrent: req.SkipCurrent,
+		})
+		return jobInfoDTO(info), err
 	})
-	return jobInfo(info), err
+}
+
+// suite resolves an encrypt request's suite: the request's, else the profile's
+// default, else auto.
+func (s *FileService) suite(req Suite) (Suite, error) {
+	if req == "" {
+		if conn, err := s.conn.Current(); err == nil {
+			req = conn.Suite
+		}
+	}
+	if req == "" {
+		return SuiteAuto, nil
+	}
+	if !valid(AllSuites, req) {
+		return "", invalid(fmt.Sprintf("unknown suite %q: use auto, aes or sm4", req))
+	}
+	return req, nil
+}
+
+// suiteOf names the suite of a .kmsenc header.
+func suiteOf(id uint16) Suite {
+	if id == envelope.SuiteSM4GCMSM3 {
+		return SuiteSM4
+	}
+	return SuiteAES
 }
 
 // contextMap turns rows into the map jobs checks; no rows give nil.
 func contextMap(pairs []ContextPair) (map[string]string, error) {
-	if _, err := EncryptionContext(pairs); err != nil {
+	if _, err := EncryptionContext(pairs); err != nil || len(pairs) == 0 {
 		return nil, err
-	}
-	if len(pairs) == 0 {
-		return nil, nil
 	}
 	m := make(map[string]string, len(pairs))
 	for _, p := range pairs {
@@ -334,174 +237,139 @@ func contextMap(pairs []ContextPair) (map[string]string, error) {
 // Decrypt starts decrypting .kmsenc and CiphertextBlob files (folders: the encrypted
 // files in them), restoring original names.
 func (s *FileService) Decrypt(req DecryptRequest) (JobInfo, error) {
-	info, err := s.decrypt(req)
-	return info, s.logErr("Decrypt", err)
-}
-
-func (s *FileService) decrypt(req DecryptRequest) (JobInfo, error) {
-	paths, pol, err := s.prepare(req.Paths, req.Overwrite)
-	if err != nil {
-		return JobInfo{}, err
-	}
-	rc, err := contextMap(req.RequireContext)
-	if err != nil {
-		return JobInfo{}, err
-	}
-	info, err := s.mgr.Decrypt(s.ctx, jobs.DecryptSpec{Paths: paths, OutputDir: outputDir(req.OutputDir), Overwrite: pol, RequireContext: rc})
-	return jobInfo(info), err
+	return call(&s.base, "Decrypt", func(context.Context) (JobInfo, error) {
+		rc, err := contextMap(req.RequireContext)
+		if err != nil {
+			return JobInfo{}, err
+		}
+		ids, err := loadIdentities(req.IdentityFile)
+		if err != nil {
+			return JobInfo{}, err
+		}
+		info, err := s.mgr.Decrypt(s.ctx, jobs.DecryptSpec{Paths: req.Paths, OutputDir: outputDir(req.OutputDir),
+			Overwrite: jobs.Policy(req.Overwrite), RequireContext: rc, Identities: ids, Force: req.Force})
+		return jobInfoDTO(info), err
+	})
 }
 
 // Verify starts a full authenticated pass over encrypted files; nothing is written.
 func (s *FileService) Verify(paths []string) (JobInfo, error) {
-	info, err := func() (JobInfo, error) {
-		if err := s.ready(); err != nil {
-			return JobInfo{}, err
-		}
-		abs, err := absPaths(paths)
-		if err != nil {
-			return JobInfo{}, err
-		}
-		info, err := s.mgr.Verify(s.ctx, jobs.VerifySpec{Paths: abs})
-		return jobInfo(info), err
-	}()
-	return info, s.logErr("Verify", err)
-}
-
-// InspectionKey is one key slot of a .kmsenc file.
-type InspectionKey struct {
-	KeyID  string `json:"keyId"`
-	Region string `json:"region"`
-	// Type is the slot type: 1 = Tencent Cloud KMS.
-	Type int `json:"type"`
-}
-
-// Inspection is what an encrypted file's header says, read without KMS. Nothing in it
-// is authenticated until the file is decrypted or verified.
-type Inspection struct {
-	Path string `json:"path"`
-	// Kind is "envelope" (.kmsenc) or "blob" (a CiphertextBlob file: nothing more is
-	// readable without KMS).
-	Kind string `json:"kind"`
-	// Size is the file size in bytes.
-	Size int64 `json:"size"`
-	// Version and Suite of a .kmsenc file ("Cobblestone-256").
-	Version           int             `json:"version"`
-	Suite             string          `json:"suite"`
-	Keys              []InspectionKey `json:"keys"`
-	EncryptionContext string          `json:"encryptionContext"`
-	// PlaintextSize is the exact size of the decrypted file (-1 for a blob: unknown).
-	PlaintextSize int64  `json:"plaintextSize"`
-	Creator       string `json:"creator"`
-	// HasMetadata says whether the original name, time and mode travel inside.
-	HasMetadata bool `json:"hasMetadata"`
+	return call(&s.base, "Verify", func(context.Context) (JobInfo, error) {
+		info, err := s.mgr.Verify(s.ctx, jobs.VerifySpec{Paths: paths})
+		return jobInfoDTO(info), err
+	})
 }
 
 // Inspect reads an encrypted file's header: keys, regions, encryption context, sizes.
 // No KMS call.
 func (s *FileService) Inspect(path string) (Inspection, error) {
-	in, err := jobs.Inspect(absPath(path))
-	if err != nil {
-		return Inspection{}, s.logErr("Inspect", err)
-	}
-	out := Inspection{Path: in.Path, Kind: in.Kind, Size: in.Size, PlaintextSize: in.PlaintextSize, Keys: []InspectionKey{}}
-	if h := in.Header; h != nil {
-		out.Version, out.EncryptionContext, out.Creator, out.HasMetadata = int(h.Version), h.EncryptionContext, h.Creator, h.HasMetadata()
-		out.Suite = fmt.Sprintf("0x%04x", h.Suite)
-		if h.Suite == envelope.SuiteCobblestone256 {
-			out.Suite = "Cobblestone-256"
+	return call(&s.base, "Inspect", func(context.Context) (Inspection, error) {
+		in, err := jobs.Inspect(absPath(path))
+		if err != nil {
+			return Inspection{}, err
 		}
-		for _, sl := range h.Slots {
-			out.Keys = append(out.Keys, InspectionKey{KeyID: sl.KeyID, Region: sl.Region, Type: int(sl.Type)})
+		out := Inspection{Path: in.Path, Kind: ItemKind(in.Kind), Size: in.Size, PlaintextSize: in.PlaintextSize, Keys: []InspectionKey{}}
+		if h := in.Header; h != nil {
+			out.Version, out.EncryptionContext, out.Creator, out.HasMetadata = int(h.Version), h.EncryptionContext, h.Creator, h.HasMetadata()
+			out.Suite = suiteOf(h.Suite)
+			local := s.conn.localInstances()
+			for _, sl := range h.Slots {
+				out.Keys = append(out.Keys, inspectionKey(sl, local))
+			}
 		}
-	}
-	return out, nil
+		return out, nil
+	})
 }
 
-// Cancel cancels a job: files in progress stop within one chunk and leave nothing.
+// Cancel cancels a job: files in progress stop and leave nothing.
 func (s *FileService) Cancel(jobID string) error {
-	return s.logErr("Cancel", s.mgr.Cancel(jobID))
+	return done(&s.base, "Cancel", func(context.Context) error { return s.mgr.Cancel(jobID) })
+}
+
+// CancelFile cancels one file of a job, the one whose input is path: if it is being
+// processed it stops and leaves nothing, if it waits its turn it is not started; the
+// job's other files go on. The file reports cancelled (job:file).
+func (s *FileService) CancelFile(jobID, path string) error {
+	return done(&s.base, "CancelFile", func(context.Context) error { return s.mgr.CancelFile(jobID, path) })
 }
 
 // CancelAll cancels every running job.
 func (s *FileService) CancelAll() error {
-	s.mgr.CancelAll()
-	return nil
+	return done(&s.base, "CancelAll", func(context.Context) error { s.mgr.CancelAll(); return nil })
 }
 
-// ResolveConflict answers a job:conflict: "overwrite", "skip", "rename" or "cancel"
-// (the whole job); applyToAll answers the job's later conflicts the same way.
-func (s *FileService) ResolveConflict(jobID, decision string, applyToAll bool) error {
-	return s.logErr("ResolveConflict", s.mgr.ResolveConflict(jobID, jobs.Decision(decision), applyToAll))
-}
-
-// JobStatus is a job in the list of running and recent jobs.
-type JobStatus struct {
-	ID         string  `json:"id"`
-	Kind       string  `json:"kind"`
-	State      string  `json:"state"`
-	FilesDone  int     `json:"filesDone"`
-	FilesTotal int     `json:"filesTotal"`
-	BytesDone  int64   `json:"bytesDone"`
-	BytesTotal int64   `json:"bytesTotal"`
-	Done       int     `json:"done"`
-	Failed     int     `json:"failed"`
-	Skipped    int     `json:"skipped"`
-	Cancelled  int     `json:"cancelled"`
-	Started    int64   `json:"started"` // Unix milliseconds
-	Seconds    float64 `json:"seconds"`
+// ResolveConflict answers a job:conflict; applyToAll answers the job's later conflicts
+// the same way (cancel ends the whole job).
+func (s *FileService) ResolveConflict(jobID string, decision Decision, applyToAll bool) error {
+	return done(&s.base, "ResolveConflict", func(context.Context) error {
+		return s.mgr.ResolveConflict(jobID, jobs.Decision(decision), applyToAll)
+	})
 }
 
 // Jobs lists the running and recently finished jobs, oldest first.
-func (s *FileService) Jobs() ([]JobStatus, error) {
-	st := s.mgr.Jobs()
-	out := make([]JobStatus, 0, len(st))
-	for _, j := range st {
-		out = append(out, JobStatus{ID: j.ID, Kind: string(j.Kind), State: j.State, FilesDone: j.FilesDone,
-			FilesTotal: j.FilesTotal, BytesDone: j.BytesDone, BytesTotal: j.BytesTotal, Done: j.Done,
-			Failed: j.Failed, Skipped: j.Skipped, Cancelled: j.Cancelled, Started: j.Started.UnixMilli(), Seconds: j.Seconds})
-	}
-	return out, nil
+func (s *FileService) Jobs() ([]JobProgress, error) {
+	return call(&s.base, "Jobs", func(context.Context) ([]JobProgress, error) { return s.jobs(false), nil })
 }
 
-// RunningJobs is the number of jobs not finished (the window asks before closing).
-func (s *FileService) RunningJobs() (int, error) { return s.mgr.Running(), nil }
-
-// PickFiles asks for files to add; none means the user cancelled.
-func (s *FileService) PickFiles() ([]string, error) {
-	paths, err := s.dialogs.OpenFiles("Choose files to encrypt or decrypt")
-	if err != nil {
-		return nil, s.logErr("PickFiles", &Error{Code: CodeUnknown, Message: "open the file dialog", Err: err})
+func (s *FileService) jobs(runningOnly bool) []JobProgress {
+	out := []JobProgress{}
+	for _, p := range s.mgr.Jobs() {
+		if !runningOnly || p.State == jobs.StateRunning || p.State == jobs.StateWaiting {
+			out = append(out, jobProgressDTO(p))
+		}
 	}
-	if paths == nil {
-		paths = []string{}
-	}
-	return paths, nil
+	return out
 }
 
-// PickFolder asks for a folder (to add, or as the output folder); "" means cancelled.
-func (s *FileService) PickFolder() (string, error) {
-	dir, err := s.dialogs.OpenDirectory("Choose a folder")
-	if err != nil {
-		return "", s.logErr("PickFolder", &Error{Code: CodeUnknown, Message: "open the folder dialog", Err: err})
-	}
-	return dir, nil
+// Job returns everything known about one job: progress, the files so far, the
+// question it waits on and, once it ended, its summary.
+func (s *FileService) Job(jobID string) (JobReport, error) {
+	return call(&s.base, "Job", func(context.Context) (JobReport, error) {
+		r, err := s.mgr.Report(jobID)
+		if err != nil {
+			return JobReport{}, err
+		}
+		out := JobReport{Progress: jobProgressDTO(r.Progress), Files: make([]JobFile, len(r.Files))}
+		for i, f := range r.Files {
+			out.Files[i] = jobFileDTO(f)
+		}
+		if r.Conflict != nil {
+			c := JobConflict(*r.Conflict)
+			out.Conflict = &c
+		}
+		if r.Summary != nil {
+			d := jobSummaryDTO(*r.Summary)
+			out.Done = &d
+		}
+		return out, nil
+	})
 }
 
 // ShowOutput opens, in the file manager, the folder of an output that job jobID
 // produced. Any other path is refused.
 func (s *FileService) ShowOutput(jobID, path string) error {
-	ok, err := s.mgr.Produced(jobID, path)
-	if err != nil {
-		return s.logErr("ShowOutput", err)
-	}
-	if !ok {
-		return s.logErr("ShowOutput", invalid("this file is not an output of that job"))
-	}
-	if s.desktop == nil {
-		return s.logErr("ShowOutput", &Error{Code: CodeUnknown, Message: "no file manager is available"})
-	}
-	if err := s.desktop.ShowFolder(filepath.Dir(filepath.Clean(path))); err != nil {
-		return s.logErr("ShowOutput", &Error{Code: CodeUnknown, Message: "open the folder", Err: err})
-	}
-	return nil
+	return done(&s.base, "ShowOutput", func(context.Context) error {
+		ok, err := s.mgr.Produced(jobID, path)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return invalid("this file is not an output of that job")
+		}
+		if s.desktop == nil {
+			return errcode.New(CodeUnknown, "no file manager is available")
+		}
+		if err := s.desktop.ShowFolder(filepath.Dir(filepath.Clean(path))); err != nil {
+			return errcode.Wrap(CodeUnknown, "open the folder", err)
+		}
+		return nil
+	})
+}
+
+// stopJobs cancels every file job and waits up to timeout for them to delete their
+// partial files and finish.
+func (s *FileService) stopJobs(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return s.mgr.Shutdown(ctx)
 }

@@ -3,24 +3,28 @@
 //
 // Bound methods are intentions ("encrypt these paths with this key"), never
 // capabilities ("write bytes anywhere"). Each returns (T, error); errors carry a stable
-// code (interface{ ErrorCode() string }) that the frontend translates. The package is
-// GUI-free: the desktop shell hands it events, dialogs and the clipboard through the
-// small interfaces below, and tests use fakes.
+// code (see backend/errcode) that the frontend translates. Every type the UI sees is
+// declared in contract.go and every event in events.go; the TypeScript side is
+// generated from them. The package is GUI-free: the desktop shell hands it events,
+// dialogs and the clipboard through the small interfaces below, and tests use fakes.
+//
+// Each bound call goes through [call]: it waits for startup, runs under a per-call
+// timeout and logs a failure once, here at the boundary (the caller is JavaScript and
+// nothing else would record it). Validation lives in the layer that owns the rule
+// (the overwrite policy in jobs, the file format's limits in envelope, the API's in
+// the KMS); this package only checks what is its own (the UI's key/value rows, the
+// typed confirmation of a deletion).
 package service
 
 import (
 	"context"
-	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/kmsdesk/kmsdesk/backend/errcode"
 	"github.com/kmsdesk/kmsdesk/backend/kms"
 )
-
-// Events lets services notify the UI (Wails EventsEmit in the desktop app).
-type Events interface {
-	Emit(name string, data any)
-}
 
 // Dialogs gives services the native file dialogs. An empty path with a nil error
 // means the user cancelled.
@@ -29,6 +33,35 @@ type Dialogs interface {
 	OpenFile(title string) (string, error)
 	OpenDirectory(title string) (string, error)
 	SaveFile(title, defaultName string) (string, error)
+}
+
+// codedDialogs gives the errors of a host's dialogs a code (a dialog that cannot open
+// is App.UnknownError with what failed), so every caller returns them as they are.
+type codedDialogs struct{ d Dialogs }
+
+func coded(d Dialogs) Dialogs {
+	if d == nil {
+		return nil
+	}
+	return codedDialogs{d}
+}
+
+func dialogErr[T any](v T, err error) (T, error) {
+	if err != nil {
+		return v, errcode.Wrap(CodeUnknown, "open the file dialog", err)
+	}
+	return v, nil
+}
+
+func (c codedDialogs) OpenFiles(title string) ([]string, error) {
+	return dialogErr(c.d.OpenFiles(title))
+}
+func (c codedDialogs) OpenFile(title string) (string, error) { return dialogErr(c.d.OpenFile(title)) }
+func (c codedDialogs) OpenDirectory(title string) (string, error) {
+	return dialogErr(c.d.OpenDirectory(title))
+}
+func (c codedDialogs) SaveFile(title, name string) (string, error) {
+	return dialogErr(c.d.SaveFile(title, name))
 }
 
 // Desktop is what the desktop shell offers beyond dialogs: the clipboard and showing a
@@ -65,40 +98,50 @@ type base struct {
 	conn *Connector
 }
 
-// begin waits for startup and returns a context for one call.
-func (b *base) begin() (context.Context, context.CancelFunc, error) {
-	select {
-	case <-b.gate:
-	case <-b.ctx.Done():
-		return nil, nil, &Error{Code: CodeShuttingDown, Message: "the app is shutting down"}
-	case <-time.After(startupTimeout):
-		return nil, nil, &Error{Code: CodeNotReady, Message: "the app did not finish starting"}
+// call runs one bound call: it waits for startup, gives f a context with the per-call
+// timeout and logs a failure once. At debug level it logs every call with how long it
+// waited for the startup gate and how long it took in all.
+func call[T any](b *base, op string, f func(ctx context.Context) (T, error)) (T, error) {
+	start := time.Now()
+	var gateWait time.Duration
+	v, err := func() (T, error) {
+		var zero T
+		select {
+		case <-b.gate:
+		case <-b.ctx.Done():
+			return zero, errcode.New(CodeShuttingDown, "the app is shutting down")
+		case <-time.After(startupTimeout):
+			return zero, errcode.New(CodeNotReady, "the app did not finish starting")
+		}
+		gateWait = time.Since(start)
+		ctx, cancel := context.WithTimeout(b.ctx, callTimeout)
+		defer cancel()
+		return f(ctx)
+	}()
+	if b.log != nil {
+		if err != nil {
+			b.log.Warn("call failed", "op", op, "code", ErrorCode(err), "err", err.Error())
+		}
+		b.log.Debug("call", "op", op, "gateWaitMs", gateWait.Milliseconds(), "ms", time.Since(start).Milliseconds())
 	}
-	ctx, cancel := context.WithTimeout(b.ctx, callTimeout)
-	return ctx, cancel, nil
+	return v, err
 }
 
-// withKMS runs one KMS operation with the current client, after startup, with a
-// per-call timeout, logging a failure once.
-func (b *base) withKMS(op string, f func(ctx context.Context, c *kms.Client) error) error {
-	ctx, cancel, err := b.begin()
-	if err != nil {
-		return err
-	}
-	defer cancel()
-	c, err := b.conn.Client(ctx)
-	if err == nil {
-		err = f(ctx, c)
-	}
-	return b.logErr(op, err)
+// callKMS is call with the KMS client of the current connection.
+func callKMS[T any](b *base, op string, f func(ctx context.Context, c *kms.Client) (T, error)) (T, error) {
+	return call(b, op, func(ctx context.Context) (T, error) {
+		c, err := b.conn.Client(ctx)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return f(ctx, c)
+	})
 }
 
-// logErr logs a failed bound call once, at the boundary (the caller is JavaScript and
-// nothing else would record it), and returns err unchanged.
-func (b *base) logErr(op string, err error) error {
-	if err != nil && b.log != nil {
-		b.log.Warn("call failed", "op", op, "code", ErrorCode(err), "err", err.Error())
-	}
+// done adapts a call without a result to call.
+func done(b *base, op string, f func(ctx context.Context) error) error {
+	_, err := call(b, op, func(ctx context.Context) (struct{}, error) { return struct{}{}, f(ctx) })
 	return err
 }
 
@@ -114,40 +157,30 @@ const (
 	CodeConfirmMismatch = "Key.ConfirmationMismatch"
 	CodeFileTooLarge    = "File.TooLarge"
 	CodeFileIO          = "File.IOError"
-	CodeUnknown         = "App.UnknownError"
+	CodeNoLocalKMS      = "App.LocalKMSUnavailable"
+	CodeBadMaterial     = "Key.InvalidMaterial"      // a key material file holds no 128- or 256-bit key
+	CodeMaterialSize    = "Key.MaterialSizeMismatch" // the material's size is not the region's
+	CodeUnknown         = errcode.Unknown
 )
 
-// Error is an error of this package with a stable code.
-type Error struct {
-	Code    string
-	Message string
-	Err     error
-}
+func invalid(msg string) error { return errcode.New(CodeInvalidInput, msg) }
 
-// Error implements error.
-func (e *Error) Error() string {
-	if e.Err != nil {
-		return e.Message + ": " + e.Err.Error()
+// NewError returns an error with a stable code (for kmsctl, which reports what the
+// services gave it in events, and its own usage errors, the same way as theirs).
+func NewError(code, message string) error { return errcode.New(code, message) }
+
+// ErrorCode returns the stable code of err (the first error in its chain that has
+// one), or "App.UnknownError".
+func ErrorCode(err error) string { return errcode.CodeOr(err, CodeUnknown) }
+
+// Describe returns err's stable code and the message to show for it: the service's
+// own message for an error the KMS answered, the error's text otherwise.
+func Describe(err error) (code, message string) {
+	code = ErrorCode(err)
+	if e := errcode.As(err); e != nil && e.Code == code && strings.HasPrefix(e.Op, "kms ") && e.Message != "" {
+		return code, e.Message
 	}
-	return e.Message
-}
-
-// ErrorCode returns the stable code.
-func (e *Error) ErrorCode() string { return e.Code }
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
-
-func invalid(msg string) error { return &Error{Code: CodeInvalidInput, Message: msg} }
-
-// ErrorCode returns the stable code of err (the first error in its chain that has one),
-// or "App.UnknownError".
-func ErrorCode(err error) string {
-	var c interface{ ErrorCode() string }
-	if errors.As(err, &c) {
-		return c.ErrorCode()
-	}
-	return CodeUnknown
+	return code, err.Error()
 }
 
 // UIError is what a failed bound call looks like to the frontend.

@@ -1,12 +1,16 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,12 +18,14 @@ import (
 
 	"github.com/kmsdesk/kmsdesk/backend/kms"
 	"github.com/kmsdesk/kmsdesk/backend/localkms"
+	"github.com/kmsdesk/kmsdesk/backend/localkms/localkmstest"
 )
 
 // fakeShell records events and answers dialogs with preset paths.
 type fakeShell struct {
 	mu       sync.Mutex
 	events   []string
+	payloads []any
 	open     string
 	save     string
 	openMany []string
@@ -27,9 +33,10 @@ type fakeShell struct {
 	clip     string
 }
 
-func (f *fakeShell) Emit(name string, _ any) {
+func (f *fakeShell) emit(name string, payload any) {
 	f.mu.Lock()
 	f.events = append(f.events, name)
+	f.payloads = append(f.payloads, payload)
 	f.mu.Unlock()
 }
 func (f *fakeShell) OpenFiles(string) ([]string, error)      { return f.openMany, nil }
@@ -40,53 +47,57 @@ func (f *fakeShell) ShowFolder(string) error                 { return nil }
 func (f *fakeShell) SetClipboard(s string) error             { f.mu.Lock(); f.clip = s; f.mu.Unlock(); return nil }
 func (f *fakeShell) Clipboard() (string, error)              { f.mu.Lock(); defer f.mu.Unlock(); return f.clip, nil }
 
-// newBackend returns services on a fresh in-process local KMS.
+// newBackend returns services on a fresh in-process local KMS: the active profile is
+// the built-in "local" one.
 func newBackend(t *testing.T) (*Backend, *fakeShell, *localkms.Server) {
 	t.Helper()
-	srv, err := localkms.Open(localkms.Options{DataDir: t.TempDir(), MasterKey: localkms.MasterKeyFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	resolve := func(context.Context) (Connection, error) {
-		return Connection{Profile: "local", Kind: KindLocal, Region: "ap-guangzhou", Language: "en-US"}, nil
-	}
 	sh := &fakeShell{}
+	b, srv := newBackendWith(t, sh, Emitter(sh.emit))
+	return b, sh, srv
+}
+
+// newBackendWith is newBackend with the dialogs and desktop of sh and these events.
+func newBackendWith(t *testing.T, sh Dialogs, events Events) (*Backend, *localkms.Server) {
+	t.Helper()
+	srv := localkmstest.Start(t).Server
+	config := t.TempDir()
+	desktop, _ := sh.(Desktop)
 	b := New(Deps{
 		Context: context.Background(), Gate: OpenGate(), Log: slog.New(slog.DiscardHandler),
-		Connector: NewConnector(resolve, srv), Events: sh, Dialogs: sh, Desktop: sh,
-		Info: AppInfo{Name: "KMS Desk", Version: "test", ConfigDir: t.TempDir()}, Started: time.Now(),
+		Dirs: Dirs{Config: config}, Local: testLocal{srv}, Events: events, Dialogs: sh, Desktop: desktop,
+		Info: AppInfo{Name: "KMS Desk", Version: "1.2.3", ConfigDir: config}, Started: time.Now(),
 	})
-	return b, sh, srv
+	t.Cleanup(func() { b.Host.Shutdown(10 * time.Second) })
+	return b, srv
 }
 
 func TestCreateValidatesAliasBeforeSending(t *testing.T) {
 	b, _, _ := newBackend(t)
 	for _, alias := range []string{"", "-x", "kms-mine", "KMS-Mine", "has space", strings.Repeat("a", 61), "<b>x</b>"} {
-		_, err := b.Keys.Create(kms.CreateKeyInput{Alias: alias})
+		_, err := b.Keys.Create(CreateKeyInput{Alias: alias})
 		if ErrorCode(err) != "InvalidParameterValue.InvalidAlias" {
 			t.Errorf("alias %q: %v", alias, err)
 		}
 	}
-	page, err := b.Keys.List(kms.ListOptions{})
+	page, err := b.Keys.List(ListOptions{})
 	if err != nil || page.Total != 0 {
 		t.Fatalf("no key may have been created: %+v %v", page, err)
 	}
-	if _, err := b.Keys.Create(kms.CreateKeyInput{Alias: "ok", Description: strings.Repeat("d", MaxDescription+1)}); ErrorCode(err) != CodeInvalidInput {
+	if _, err := b.Keys.Create(CreateKeyInput{Alias: "ok", Description: strings.Repeat("d", MaxDescription+1)}); ErrorCode(err) != CodeInvalidInput {
 		t.Fatalf("long description: %v", err)
 	}
 }
 
 func TestKeysFlow(t *testing.T) {
 	b, _, _ := newBackend(t)
-	k, err := b.Keys.Create(kms.CreateKeyInput{Alias: " payroll ", Description: "<script>alert(1)</script>"})
+	k, err := b.Keys.Create(CreateKeyInput{Alias: " payroll ", Description: "<script>alert(1)</script>"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if k.Alias != "payroll" || k.Description != "<script>alert(1)</script>" {
 		t.Fatalf("created %+v", k)
 	}
-	page, err := b.Keys.List(kms.ListOptions{Search: "pay"})
+	page, err := b.Keys.List(ListOptions{Search: "pay"})
 	if err != nil || page.Total != 1 || page.Keys[0].KeyID != k.KeyID {
 		t.Fatalf("list: %+v %v", page, err)
 	}
@@ -110,7 +121,7 @@ func TestKeysFlow(t *testing.T) {
 	if err != nil || k4.KeyState != kms.StateDisabled {
 		t.Fatalf("cancelled: %+v %v", k4, err)
 	}
-	if _, err := b.Keys.SetRotation(k.KeyID, true, 400); ErrorCode(err) != CodeInvalidInput {
+	if _, err := b.Keys.SetRotation(k.KeyID, true, 400); ErrorCode(err) != "InvalidParameterValue" {
 		t.Fatalf("rotation 400 days: %v", err)
 	}
 	if err := b.Keys.SetEnabled(nil, true); ErrorCode(err) != CodeInvalidInput {
@@ -120,7 +131,7 @@ func TestKeysFlow(t *testing.T) {
 
 func TestTextRoundTripAndErrors(t *testing.T) {
 	b, _, _ := newBackend(t)
-	k, err := b.Keys.Create(kms.CreateKeyInput{Alias: "text"})
+	k, err := b.Keys.Create(CreateKeyInput{Alias: "text"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +192,7 @@ func TestTextRoundTripAndErrors(t *testing.T) {
 
 func TestBlobFilesAreTheSeedFormat(t *testing.T) {
 	b, sh, _ := newBackend(t)
-	k, _ := b.Keys.Create(kms.CreateKeyInput{Alias: "files"})
+	k, _ := b.Keys.Create(CreateKeyInput{Alias: "files"})
 	enc, err := b.Text.Encrypt(TextEncryptInput{KeyID: k.KeyID, Text: "this plaintext for test"})
 	if err != nil {
 		t.Fatal(err)
@@ -217,47 +228,70 @@ func TestBlobFilesAreTheSeedFormat(t *testing.T) {
 
 func TestCopySecretClearsTheClipboard(t *testing.T) {
 	b, sh, _ := newBackend(t)
-	b.Text.clipClear = 50 * time.Millisecond
+	var clear func()
+	b.Text.afterFunc = func(d time.Duration, f func()) func() bool {
+		if d != ClipboardClearAfter {
+			t.Errorf("cleared after %v", d)
+		}
+		clear = f
+		return func() bool { return true }
+	}
 	if err := b.Text.CopySecret("plain"); err != nil {
 		t.Fatal(err)
 	}
 	if c, _ := sh.Clipboard(); c != "plain" {
 		t.Fatalf("clipboard %q", c)
 	}
-	time.Sleep(200 * time.Millisecond)
+	clear()
 	if c, _ := sh.Clipboard(); c != "" {
 		t.Fatalf("clipboard not cleared: %q", c)
 	}
 	// Something else copied meanwhile is left alone.
-	b.Text.CopySecret("plain")
+	if err := b.Text.CopySecret("plain"); err != nil {
+		t.Fatal(err)
+	}
 	sh.SetClipboard("user's own")
-	time.Sleep(200 * time.Millisecond)
+	clear()
 	if c, _ := sh.Clipboard(); c != "user's own" {
 		t.Fatalf("clobbered the user's clipboard: %q", c)
+	}
+	// Quitting clears a secret still on the clipboard, before its timer.
+	if err := b.Text.CopySecret("secret"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Host.Shutdown(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := sh.Clipboard(); c != "" {
+		t.Fatalf("the secret outlived the app: %q", c)
 	}
 }
 
 func TestGateAndShutdown(t *testing.T) {
 	gate := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &KeyService{base: base{ctx: ctx, gate: gate, log: slog.New(slog.DiscardHandler)}}
-	done := make(chan error, 1)
-	go func() { _, _, err := s.begin(); done <- err }()
-	select {
-	case err := <-done:
-		t.Fatalf("begin returned before the gate opened: %v", err)
-	case <-time.After(50 * time.Millisecond):
-	}
+	b := &base{ctx: ctx, gate: gate, log: slog.New(slog.DiscardHandler)}
+	ran := false
+	result := make(chan error, 1)
+	go func() {
+		_, err := call(b, "Op", func(context.Context) (int, error) { ran = true; return 1, nil })
+		result <- err
+	}()
+	// The only way out of a closed gate is the end of the app: the call never runs.
 	cancel()
-	if err := <-done; ErrorCode(err) != CodeShuttingDown {
-		t.Fatalf("got %v", err)
+	if err := <-result; ErrorCode(err) != CodeShuttingDown || ran {
+		t.Fatalf("got %v (ran %v)", err, ran)
 	}
-	s.ctx = context.Background()
+	b.ctx = context.Background()
 	close(gate)
-	if _, c, err := s.begin(); err != nil {
-		t.Fatal(err)
-	} else {
-		c()
+	v, err := call(b, "Op", func(ctx context.Context) (int, error) {
+		if _, ok := ctx.Deadline(); !ok {
+			t.Error("a call has no deadline")
+		}
+		return 7, nil
+	})
+	if v != 7 || err != nil {
+		t.Fatalf("after startup: %d %v", v, err)
 	}
 }
 
@@ -271,7 +305,7 @@ func TestPreferencesAndLaunchFiles(t *testing.T) {
 	if _, err := b.App.SavePreferences(p); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.App.UpdateWindow(Window{Width: 1000, Height: 700, X: 5, Y: 6}); err != nil {
+	if err := b.Host.SaveWindow(Window{Width: 1000, Height: 700, X: 5, Y: 6}); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := b.App.Preferences()
@@ -279,29 +313,48 @@ func TestPreferencesAndLaunchFiles(t *testing.T) {
 		t.Fatalf("round trip: %+v", got)
 	}
 	st, _ := os.Stat(filepath.Join(b.App.info.ConfigDir, "settings.json"))
-	if st.Mode().Perm() != 0o600 {
+	if runtime.GOOS != "windows" && st.Mode().Perm() != 0o600 { // Windows has no POSIX modes
 		t.Fatalf("settings.json mode %v", st.Mode().Perm())
+	}
+	if got.Window.Width != 1000 || b.Host.Preferences().Window.X != 5 {
+		t.Fatalf("the window geometry was lost: %+v", got)
+	}
+	// Saving preferences from the UI keeps the window geometry.
+	got.Window = Window{}
+	if saved, _ := b.App.SavePreferences(got); saved.Window.Width != 1000 {
+		t.Fatalf("SavePreferences dropped the window: %+v", saved)
 	}
 	bad, _ := b.App.SavePreferences(Preferences{Language: "fr", Theme: "neon", Overwrite: "maybe"})
 	if bad.Language != "auto" || bad.Theme != "auto" || bad.Overwrite != "rename" {
 		t.Fatalf("invalid values must be normalised: %+v", bad)
 	}
 
-	// Files offered before the UI loaded are queued for it …
-	b.App.OfferLaunchFiles([]string{"/a", "/b"})
-	if files := b.App.TakeLaunchFiles(); len(files) != 2 || files[0] != "/a" {
-		t.Fatalf("files %v", files)
+	// Files offered before the UI listens are queued for it, classified …
+	dir := t.TempDir()
+	a, c := filepath.Join(dir, "a.txt"), filepath.Join(dir, "c.txt")
+	os.WriteFile(a, []byte("a"), 0o600)
+	os.WriteFile(c, []byte("c"), 0o600)
+	b.Host.OfferFiles([]string{a, filepath.Join(dir, "missing")}, IntentEncrypt)
+	if len(sh.events) != 0 {
+		t.Fatalf("events before the UI listens: %v", sh.events)
 	}
-	if files := b.App.TakeLaunchFiles(); len(files) != 0 {
-		t.Fatalf("files must be taken once: %v", files)
-	}
-	// … later ones only go out as events (a reload of the page must not add them again).
-	b.App.OfferLaunchFiles([]string{"/c"})
-	if files := b.App.TakeLaunchFiles(); len(files) != 0 {
-		t.Fatalf("files offered after the UI attached were queued: %v", files)
-	}
-	if len(sh.events) != 2 || sh.events[0] != "app:open-files" || sh.events[1] != "app:open-files" {
+	b.App.Listening()
+	// … and everything later goes out at once.
+	b.Host.OfferFiles([]string{c}, IntentNone)
+	b.Host.OfferFiles(nil, IntentNone)
+	if len(sh.events) != 2 || sh.events[0] != EventOpenFiles || sh.events[1] != EventOpenFiles {
 		t.Fatalf("events %v", sh.events)
+	}
+	first := sh.payloads[0].(OpenFiles)
+	if first.Intent != IntentEncrypt || len(first.Items) != 2 || first.Items[0].Path != a || first.Items[0].Action != ActionEncrypt ||
+		first.Items[1].ErrorCode != "File.NotFound" {
+		t.Fatalf("first batch %+v", first)
+	}
+	if second := sh.payloads[1].(OpenFiles); len(second.Items) != 1 || second.Items[0].Name != "c.txt" {
+		t.Fatalf("second batch %+v", second)
+	}
+	if !b.Host.CloseRequested() {
+		t.Fatal("closing with no job running must not ask")
 	}
 }
 
@@ -316,5 +369,51 @@ func TestEncryptionContextIsCanonical(t *testing.T) {
 	}
 	if _, err := EncryptionContext([]ContextPair{{"k", strings.Repeat("v", 1100)}}); ErrorCode(err) != CodeInvalidContext {
 		t.Fatalf("oversized: %v", err)
+	}
+}
+
+func TestUIReadyLogsTheStartupOnceAndEveryViewDrawn(t *testing.T) {
+	var buf bytes.Buffer
+	started := time.Now().Add(-300 * time.Millisecond)
+	s := &AppService{base: base{log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}, started: started}
+	ms := func(d time.Duration) float64 { return float64(started.Add(d).UnixMicro()) / 1000 }
+	s.UIReady(UIReady{View: "keys", Rows: 4, Marks: []UIMark{{Name: "page requested", AtMs: ms(120 * time.Millisecond)}, {Name: "keys painted", AtMs: ms(290 * time.Millisecond)}}})
+	s.UIReady(UIReady{View: "files", Rows: 2, Marks: []UIMark{{Name: "late", AtMs: ms(time.Second)}}})
+	out := buf.String()
+	for _, want := range []string{
+		`msg="view drawn" view=keys rows=4`,
+		`msg="ui ready" view=keys rows=4 sinceStartMs=3`,
+		`msg=startup phase="ui: page requested" sinceStartMs=120`,
+		`msg=startup phase="ui: keys painted" sinceStartMs=290`,
+		`msg="view drawn" view=files rows=2`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log has no %q:\n%s", want, out)
+		}
+	}
+	if n := strings.Count(out, `msg="ui ready"`); n != 1 || strings.Contains(out, "late") {
+		t.Errorf("the startup is logged once, with its own marks only (%d times):\n%s", n, out)
+	}
+}
+
+func TestCallLogsItsGateWaitAtDebugLevel(t *testing.T) {
+	var buf bytes.Buffer
+	gate := make(chan struct{})
+	b := &base{ctx: context.Background(), gate: gate, log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	opened := time.Now()
+	time.AfterFunc(40*time.Millisecond, func() { close(gate) })
+	if _, err := call(b, "List", func(context.Context) (int, error) { return 1, nil }); err != nil {
+		t.Fatal(err)
+	}
+	waited := time.Since(opened)
+	m := regexp.MustCompile(`msg=call op=List gateWaitMs=(\d+) ms=(\d+)`).FindStringSubmatch(buf.String())
+	if m == nil {
+		t.Fatalf("no debug line for the call:\n%s", buf.String())
+	}
+	// The gate opens 40 ms after `opened`; a timer may fire up to a tick early on
+	// coarse clocks (Windows under Wine logged 39), so 30 ms is the floor: far
+	// from the 0 a call that did not wait would log.
+	if w, _ := strconv.Atoi(m[1]); w < 30 || time.Duration(w)*time.Millisecond > waited {
+		t.Errorf("gateWaitMs=%d, want 30 ms to %v", w, waited)
 	}
 }

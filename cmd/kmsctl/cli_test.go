@@ -5,34 +5,24 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/kmsdesk/kmsdesk/backend/kms"
 	"github.com/kmsdesk/kmsdesk/backend/localkms"
+	"github.com/kmsdesk/kmsdesk/backend/localkms/localkmstest"
+	"github.com/kmsdesk/kmsdesk/backend/service"
 )
 
 // cliEnv starts a local KMS over loopback and points kmsctl at it through
 // --endpoint and the SDK's environment variables; KMSDESK_HOME is a temp dir.
 func cliEnv(t *testing.T) (endpoint string, srv *localkms.Server) {
 	t.Helper()
-	srv, err := localkms.Open(localkms.Options{DataDir: t.TempDir(), MasterKey: localkms.MasterKeyFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	id, key, err := srv.EmbeddedCredential()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("TENCENTCLOUD_SECRET_ID", id)
-	t.Setenv("TENCENTCLOUD_SECRET_KEY", key)
+	lk := localkmstest.Start(t, localkmstest.Loopback())
+	t.Setenv("TENCENTCLOUD_SECRET_ID", lk.SecretID)
+	t.Setenv("TENCENTCLOUD_SECRET_KEY", lk.SecretKey)
 	t.Setenv("TENCENTCLOUD_SESSION_TOKEN", "")
 	t.Setenv("KMSDESK_HOME", t.TempDir())
-	return hs.URL, srv
+	return lk.URL, lk.Server
 }
 
 // kmsctl runs one command line in-process.
@@ -54,7 +44,7 @@ func TestKeysAndTextCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var k kms.Key
+	var k service.Key
 	if err := json.Unmarshal([]byte(out), &k); err != nil || k.Alias != "cli-key" || k.KeyState != "Enabled" {
 		t.Fatalf("create: %q %v", out, err)
 	}
@@ -72,7 +62,7 @@ func TestKeysAndTextCommands(t *testing.T) {
 		t.Fatalf("decrypt: %q %v", plain, err)
 	}
 	_, _, err = kmsctl(t, blob, "--endpoint", ep, "text", "decrypt")
-	if kms.Code(err) != "InvalidParameterValue.InvalidCiphertext" || !strings.Contains(describeErr(err), "encryption context") {
+	if service.ErrorCode(err) != "InvalidParameterValue.InvalidCiphertext" || !strings.Contains(describeErr(err), "encryption context") {
 		t.Fatalf("missing context: %v / %s", err, describeErr(err))
 	}
 	// State changes by alias.
@@ -80,7 +70,7 @@ func TestKeysAndTextCommands(t *testing.T) {
 		t.Fatalf("disable: %q %v", out, err)
 	}
 	_, _, err = kmsctl(t, "x", "--endpoint", ep, "text", "encrypt", "--key", k.KeyID)
-	if kms.Code(err) != "ResourceUnavailable.CmkDisabled" || !strings.Contains(describeErr(err), "kmsctl keys enable") {
+	if service.ErrorCode(err) != "ResourceUnavailable.CmkDisabled" || !strings.Contains(describeErr(err), "kmsctl keys enable") {
 		t.Fatalf("disabled: %v", err)
 	}
 	_, _, err = kmsctl(t, "", "--endpoint", ep, "keys", "schedule-delete", "cli-key", "--days", "7", "--confirm", "wrong")
@@ -93,7 +83,7 @@ func TestKeysAndTextCommands(t *testing.T) {
 	if out, _, err = kmsctl(t, "", "--endpoint", ep, "keys", "cancel-delete", "cli-key"); err != nil || !strings.Contains(out, "Disabled") {
 		t.Fatalf("cancel-delete: %q %v", out, err)
 	}
-	if _, _, err = kmsctl(t, "", "--endpoint", ep, "keys", "describe", "no-such-alias"); kms.Code(err) != "ResourceUnavailable.CmkNotFound" {
+	if _, _, err = kmsctl(t, "", "--endpoint", ep, "keys", "describe", "no-such-alias"); service.ErrorCode(err) != "ResourceUnavailable.CmkNotFound" {
 		t.Fatalf("unknown alias: %v", err)
 	}
 }
@@ -113,8 +103,7 @@ func TestUsageErrorsExitWithTwo(t *testing.T) {
 	}
 	t.Setenv("TENCENTCLOUD_SECRET_ID", "")
 	_, _, err := kmsctl(t, "", "--endpoint", ep, "keys", "list")
-	var ee *exitError
-	if !errors.As(err, &ee) || ee.code != 2 || !strings.Contains(ee.msg, "TENCENTCLOUD_SECRET_ID") {
+	if exitCode(err) != 2 || !strings.Contains(describeErr(err), "TENCENTCLOUD_SECRET_ID") {
 		t.Fatalf("endpoint without credentials: %v", err)
 	}
 }
@@ -122,7 +111,7 @@ func TestUsageErrorsExitWithTwo(t *testing.T) {
 func TestTextTooLargeFromStdin(t *testing.T) {
 	ep, _ := cliEnv(t)
 	kmsctl(t, "", "--endpoint", ep, "keys", "create", "big")
-	_, _, err := kmsctl(t, strings.Repeat("x", kms.MaxPlaintext+1), "--endpoint", ep, "text", "encrypt", "--key", "big")
+	_, _, err := kmsctl(t, strings.Repeat("x", service.MaxText+1), "--endpoint", ep, "text", "encrypt", "--key", "big")
 	if !strings.Contains(describeErr(err), "Text.TooLarge") {
 		t.Fatalf("got %v", err)
 	}

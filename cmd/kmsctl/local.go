@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"crypto/tls"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,12 +14,9 @@ import (
 	"time"
 
 	"github.com/kmsdesk/kmsdesk/backend/localkms"
+	"github.com/kmsdesk/kmsdesk/backend/service"
 	"github.com/spf13/cobra"
 )
-
-// localShutdownTimeout bounds how long "local serve" waits for in-flight
-// requests after SIGINT/SIGTERM.
-const localShutdownTimeout = 5 * time.Second
 
 // localOptions are the flags shared by the "local" commands.
 type localOptions struct {
@@ -30,24 +24,15 @@ type localOptions struct {
 	masterKey string
 }
 
-// localError is a CLI error with a stable code.
-type localError struct {
-	code string
-	msg  string
-}
-
-func (e *localError) Error() string     { return e.msg }
-func (e *localError) ErrorCode() string { return e.code }
-
-// defaultLocalDataDir is <user config dir>/kmsdesk/localkms, e.g.
+// defaultLocalDataDir is the desktop app's: <user config dir>/kmsdesk/localkms, e.g.
 // ~/.config/kmsdesk/localkms on Linux, ~/Library/Application Support/kmsdesk/localkms
-// on macOS and %AppData%\kmsdesk\localkms on Windows.
+// on macOS and %AppData%\kmsdesk\localkms on Windows, or $KMSDESK_HOME/localkms.
 func defaultLocalDataDir() string {
-	dir, err := os.UserConfigDir()
+	dirs, err := service.DefaultDirs()
 	if err != nil {
 		return filepath.Join(".", "kmsdesk", "localkms")
 	}
-	return filepath.Join(dir, "kmsdesk", "localkms")
+	return dirs.LocalKMS
 }
 
 func parseMasterKeyMode(s string) (localkms.MasterKeyMode, error) {
@@ -59,7 +44,7 @@ func parseMasterKeyMode(s string) (localkms.MasterKeyMode, error) {
 	case "keychain":
 		return localkms.MasterKeyKeychain, nil
 	}
-	return 0, &localError{code: "LocalKMS.InvalidOptions", msg: fmt.Sprintf("--master-key must be auto, file or keychain, not %q", s)}
+	return 0, service.NewError("LocalKMS.InvalidOptions", fmt.Sprintf("--master-key must be auto, file or keychain, not %q", s))
 }
 
 func newLocalCmd(g *globals) *cobra.Command {
@@ -74,7 +59,7 @@ func newLocalCmd(g *globals) *cobra.Command {
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&lo.dataDir, "data", defaultLocalDataDir(), "data directory (database and, with --master-key file, master.key)")
 	pf.StringVar(&lo.masterKey, "master-key", "auto", "where the at-rest master key lives: auto, file or keychain")
-	cmd.AddCommand(newLocalServeCmd(g, lo), newLocalCredentialsCmd(g, lo))
+	cmd.AddCommand(newLocalServeCmd(g, lo), newLocalCredentialsCmd(g, lo), newLocalBackupCmd(g, lo), newLocalRestoreCmd(g, lo))
 	return cmd
 }
 
@@ -85,6 +70,8 @@ func newLocalServeCmd(g *globals, lo *localOptions) *cobra.Command {
 		uin         string
 		appID       string
 		regions     []string
+		national    bool
+		nationalIn  []string
 		allowRemote bool
 		envCreds    bool
 		tlsCert     string
@@ -95,6 +82,8 @@ func newLocalServeCmd(g *globals, lo *localOptions) *cobra.Command {
 		Short: "Serve the local KMS over HTTP until interrupted",
 		Long: "Serve the local KMS over HTTP. Prints one line with the URL once listening, then one log\n" +
 			"line per request on stderr. The default region is the global --region (default ap-guangzhou).\n" +
+			"--national-standard (or --national-regions) makes regions behave like Tencent Cloud's\n" +
+			"national-standard (国密) regions: SM4 symmetric keys, SM2 signing, 128-bit imported material.\n" +
 			"Listening on a non-loopback address needs --allow-remote: requests are authenticated,\n" +
 			"but travel in clear HTTP.",
 		Args: cobra.NoArgs,
@@ -110,20 +99,25 @@ func newLocalServeCmd(g *globals, lo *localOptions) *cobra.Command {
 			if tlsCert != "" || tlsKey != "" {
 				pair, err := tls.LoadX509KeyPair(tlsCert, tlsKey)
 				if err != nil {
-					return &localError{code: "LocalKMS.InvalidOptions", msg: fmt.Sprintf("--tls-cert/--tls-key: %v", err)}
+					return service.NewError("LocalKMS.InvalidOptions", fmt.Sprintf("--tls-cert/--tls-key: %v", err))
 				}
 				tlsConfig = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 			}
+			nationalRegions, err := nationalStandardRegions(national, nationalIn, regions)
+			if err != nil {
+				return err
+			}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 			srv, err := localkms.Open(localkms.Options{
-				DataDir:              lo.dataDir,
-				Region:               g.region,
-				Regions:              regions,
-				Uin:                  uin,
-				AppID:                appID,
-				AcceptEnvCredentials: envCreds,
-				MasterKey:            mode,
-				Logger:               logger,
+				DataDir:                 lo.dataDir,
+				Region:                  g.region,
+				Regions:                 regions,
+				NationalStandardRegions: nationalRegions,
+				Uin:                     uin,
+				AppID:                   appID,
+				AcceptEnvCredentials:    envCreds,
+				MasterKey:               mode,
+				Logger:                  logger,
 			})
 			if err != nil {
 				return err
@@ -153,7 +147,7 @@ func newLocalServeCmd(g *globals, lo *localOptions) *cobra.Command {
 			} else {
 				fmt.Fprintln(out, "local KMS listening on "+url)
 			}
-			return serveLocal(cmd.Context(), ln, srv, tlsConfig)
+			return srv.Serve(cmd.Context(), ln, tlsConfig)
 		},
 	}
 	f := cmd.Flags()
@@ -162,6 +156,8 @@ func newLocalServeCmd(g *globals, lo *localOptions) *cobra.Command {
 	f.StringVar(&uin, "uin", localkms.DefaultUin, "account UIN reported as CreatorUin")
 	f.StringVar(&appID, "app-id", localkms.DefaultAppID, "account AppId")
 	f.StringSliceVar(&regions, "regions", nil, "regions served and answered by GetRegions (default: a built-in list)")
+	f.BoolVar(&national, "national-standard", false, "run every region in national-standard (国密) mode: SM4 symmetric keys, 128-bit imported material")
+	f.StringSliceVar(&nationalIn, "national-regions", nil, "run only these regions in national-standard (国密) mode")
 	f.BoolVar(&allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
 	f.BoolVar(&envCreds, "env-credentials", false, "also accept TENCENTCLOUD_SECRET_ID/TENCENTCLOUD_SECRET_KEY from the environment")
 	f.StringVar(&tlsCert, "tls-cert", "", "serve HTTPS with this PEM certificate (for clients that only speak HTTPS, e.g. tccli)")
@@ -169,11 +165,26 @@ func newLocalServeCmd(g *globals, lo *localOptions) *cobra.Command {
 	return cmd
 }
 
+// nationalStandardRegions is Options.NationalStandardRegions for the flags:
+// every served region with --national-standard, the listed ones with
+// --national-regions.
+func nationalStandardRegions(all bool, listed, served []string) ([]string, error) {
+	switch {
+	case all && len(listed) > 0:
+		return nil, usageError("give --national-standard (every region) or --national-regions, not both")
+	case all && len(served) > 0:
+		return served, nil
+	case all:
+		return localkms.DefaultRegions, nil
+	}
+	return listed, nil
+}
+
 // checkLocalListen refuses addresses that are not loopback unless allowed.
 func checkLocalListen(addr string, allowRemote bool) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return &localError{code: "LocalKMS.InvalidOptions", msg: fmt.Sprintf("--listen %q: %v", addr, err)}
+		return service.NewError("LocalKMS.InvalidOptions", fmt.Sprintf("--listen %q: %v", addr, err))
 	}
 	if allowRemote {
 		return nil
@@ -184,10 +195,7 @@ func checkLocalListen(addr string, allowRemote bool) error {
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
 		return nil
 	}
-	return &localError{
-		code: "LocalKMS.RemoteListenRefused",
-		msg:  fmt.Sprintf("refusing to listen on non-loopback address %q without --allow-remote", addr),
-	}
+	return service.NewError("LocalKMS.RemoteListenRefused", fmt.Sprintf("refusing to listen on non-loopback address %q without --allow-remote", addr))
 }
 
 func seedLocal(srv *localkms.Server, path string) error {
@@ -199,39 +207,6 @@ func seedLocal(srv *localkms.Server, path string) error {
 	return srv.Seed(f)
 }
 
-// serveLocal serves (HTTPS when tlsConfig is set) until ctx is cancelled, then
-// shuts down gracefully.
-func serveLocal(ctx context.Context, ln net.Listener, srv *localkms.Server, tlsConfig *tls.Config) error {
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		TLSConfig:         tlsConfig,
-	}
-	errc := make(chan error, 1)
-	go func() {
-		if tlsConfig != nil {
-			errc <- hs.ServeTLS(ln, "", "")
-			return
-		}
-		errc <- hs.Serve(ln)
-	}()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), localShutdownTimeout)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shut down: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
-	}
-	return nil
-}
-
 func newLocalCredentialsCmd(g *globals, lo *localOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "credentials",
@@ -239,16 +214,32 @@ func newLocalCredentialsCmd(g *globals, lo *localOptions) *cobra.Command {
 		Args:  cobra.NoArgs,
 	}
 	var name string
+	var temporary time.Duration
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create a key pair and print its SecretId and SecretKey (the SecretKey is shown only once)",
-		Args:  cobra.NoArgs,
+		Long: "Create a key pair and print its SecretId and SecretKey (the SecretKey is shown only once).\n" +
+			"With --temporary DURATION it is a temporary key pair with a session token, as STS\n" +
+			"AssumeRole gives, that expires after DURATION (at most 12h; AssumeRole's shortest is\n" +
+			"15m): requests must carry the token, and get AuthFailure.TokenFailure once it expired,\n" +
+			"so an application's handling of expired credentials can be tried out quickly.",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("temporary") && temporary <= 0 {
+				return usageError("--temporary needs a positive duration, e.g. 30s or 2h")
+			}
 			srv, err := openLocalAdmin(lo)
 			if err != nil {
 				return err
 			}
 			defer srv.Close()
+			if temporary > 0 {
+				tc, err := srv.IssueTemporaryCredential(temporary)
+				if err != nil {
+					return err
+				}
+				return printTempCredential(cmd.OutOrStdout(), g.json, tc)
+			}
 			c, err := srv.CreateCredential(name)
 			if err != nil {
 				return err
@@ -257,6 +248,7 @@ func newLocalCredentialsCmd(g *globals, lo *localOptions) *cobra.Command {
 		},
 	}
 	create.Flags().StringVar(&name, "name", "default", "label of the key pair")
+	create.Flags().DurationVar(&temporary, "temporary", 0, "create a temporary key pair with a session token that expires after this long (e.g. 30s, 2h)")
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List key pairs (never prints a SecretKey)",
@@ -300,7 +292,22 @@ func printCredential(w io.Writer, asJSON bool, c localkms.Credential) error {
 		_, err = fmt.Fprintln(w, string(b))
 		return err
 	}
-	_, err := fmt.Fprintf(w, "Name:      %s\nSecretId:  %s\nSecretKey: %s\nThe SecretKey is shown only this once; store it safely.\n", c.Name, c.SecretID, c.SecretKey)
+	_, err := fmt.Fprintf(w, "Name:      %s\nSecretId:  %s\nSecretKey: %s\nThe SecretKey is shown only this once; store it safely.\n", safe(c.Name), c.SecretID, c.SecretKey)
+	return err
+}
+
+// printTempCredential prints a temporary key pair with its token and expiry.
+func printTempCredential(w io.Writer, asJSON bool, c localkms.TempCredential) error {
+	expiry := c.Expiry.UTC().Format(time.RFC3339)
+	if asJSON {
+		return writeJSON(w, struct {
+			SecretID  string `json:"secretId"`
+			SecretKey string `json:"secretKey"`
+			Token     string `json:"token"`
+			Expiry    string `json:"expiry"`
+		}{c.SecretID, c.SecretKey, c.Token, expiry})
+	}
+	_, err := fmt.Fprintf(w, "SecretId:  %s\nSecretKey: %s\nToken:     %s\nExpires:   %s\nThe SecretKey and token are shown only this once.\n", c.SecretID, c.SecretKey, c.Token, expiry)
 	return err
 }
 
@@ -326,7 +333,7 @@ func printCredentialList(w io.Writer, asJSON bool, creds []localkms.CredentialIn
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tSECRET ID\tCREATED\tEMBEDDED")
 	for _, c := range creds {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, c.SecretID, c.CreatedAt.UTC().Format(time.RFC3339), strconv.FormatBool(c.Embedded))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", safe(c.Name), safe(c.SecretID), c.CreatedAt.UTC().Format(time.RFC3339), strconv.FormatBool(c.Embedded))
 	}
 	return tw.Flush()
 }

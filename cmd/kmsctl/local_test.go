@@ -26,6 +26,8 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 	kms "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/kms/v20190118"
+
+	"github.com/kmsdesk/kmsdesk/backend/localkms"
 )
 
 // lockedBuffer is a bytes.Buffer safe for a writer and a concurrent reader.
@@ -134,7 +136,7 @@ func TestLocalServe(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		root := newRootCmd()
-		root.SetArgs([]string{"local", "serve", "--listen", "127.0.0.1:0", "--data", dir, "--master-key", "file", "--seed", seed, "--region", "ap-shanghai", "--uin", "200000000002"})
+		root.SetArgs([]string{"local", "serve", "--listen", "127.0.0.1:0", "--data", dir, "--master-key", "file", "--seed", seed, "--region", "ap-shanghai", "--uin", "200000000002", "--national-regions", "ap-shanghai"})
 		root.SetOut(&stdout)
 		root.SetErr(&stderr)
 		done <- root.ExecuteContext(ctx)
@@ -183,6 +185,16 @@ func TestLocalServe(t *testing.T) {
 	if err != nil || *gz.Response.TotalCount != 1 || *gz.Response.KeyMetadatas[0].Alias != "gz-key" {
 		t.Fatalf("ap-guangzhou: %v", err)
 	}
+	// --national-regions: ap-shanghai is a national-standard (国密) region, ap-guangzhou is not.
+	if md := resp.Response.KeyMetadatas[0]; *md.Type != 4 {
+		t.Fatalf("a key of a national-standard region has Type %d", *md.Type)
+	}
+	for region, want := range map[string]string{"ap-shanghai": "SM4", "ap-guangzhou": "AES_256"} {
+		al, err := client(region).ListAlgorithms(kms.NewListAlgorithmsRequest())
+		if err != nil || *al.Response.SymmetricAlgorithms[0].Algorithm != want {
+			t.Fatalf("ListAlgorithms in %s: %v %v, want %s", region, al, err, want)
+		}
+	}
 	enc := kms.NewEncryptRequest()
 	enc.KeyId, enc.Plaintext = resp.Response.KeyMetadatas[0].KeyId, common.StringPtr("aGVsbG8=")
 	if _, err := client("ap-shanghai").Encrypt(enc); err != nil {
@@ -209,6 +221,25 @@ func TestLocalServe(t *testing.T) {
 	}
 	if strings.Contains(logs, cred.SecretKey) || strings.Contains(logs, "aGVsbG8=") {
 		t.Fatal("stderr contains a secret or plaintext")
+	}
+}
+
+func TestNationalStandardRegionsFlags(t *testing.T) {
+	served := []string{"ap-beijing", "ap-shanghai"}
+	if got, err := nationalStandardRegions(true, nil, served); err != nil || strings.Join(got, ",") != "ap-beijing,ap-shanghai" {
+		t.Fatalf("--national-standard with --regions: %v %v", got, err)
+	}
+	if got, err := nationalStandardRegions(true, nil, nil); err != nil || len(got) != len(localkms.DefaultRegions) {
+		t.Fatalf("--national-standard alone: %v %v", got, err)
+	}
+	if got, err := nationalStandardRegions(false, []string{"ap-shanghai"}, served); err != nil || strings.Join(got, ",") != "ap-shanghai" {
+		t.Fatalf("--national-regions: %v %v", got, err)
+	}
+	if got, err := nationalStandardRegions(false, nil, served); err != nil || got != nil {
+		t.Fatalf("no flag: %v %v", got, err)
+	}
+	if _, err := nationalStandardRegions(true, []string{"ap-shanghai"}, nil); err == nil {
+		t.Fatal("both flags accepted")
 	}
 }
 
@@ -348,5 +379,55 @@ func TestLocalServeTLS(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLocalTemporaryCredential: `credentials create --temporary` issues a key pair with a
+// session token that the server accepts until it expires, then refuses with the real
+// service's AuthFailure.TokenFailure; it is never listed.
+func TestLocalTemporaryCredential(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out, _, err := runKmsctl(t, context.Background(), "local", "credentials", "create", "--data", dir, "--master-key", "file", "--temporary", "1h", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tc struct{ SecretID, SecretKey, Token, Expiry string }
+	if err := json.Unmarshal([]byte(out), &tc); err != nil || tc.Token == "" || !strings.HasPrefix(tc.SecretID, "AKID") {
+		t.Fatalf("JSON output %q: %v", out, err)
+	}
+	expiry, err := time.Parse(time.RFC3339, tc.Expiry)
+	if err != nil || expiry.Before(time.Now().Add(59*time.Minute)) || expiry.After(time.Now().Add(61*time.Minute)) {
+		t.Fatalf("expiry %q: %v", tc.Expiry, err)
+	}
+	list, _, err := runKmsctl(t, context.Background(), "local", "credentials", "list", "--data", dir, "--master-key", "file")
+	if err != nil || strings.Contains(list, tc.SecretID) {
+		t.Fatalf("a temporary credential is listed: %v\n%s", err, list)
+	}
+	if _, _, err := runKmsctl(t, context.Background(), "local", "credentials", "create", "--data", dir, "--master-key", "file", "--temporary", "0s"); exitCode(err) != 2 {
+		t.Fatalf("--temporary 0s: %v", err)
+	}
+
+	now := time.Now()
+	srv, err := localkms.Open(localkms.Options{DataDir: dir, MasterKey: localkms.MasterKeyFile, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	cpf := profile.NewClientProfile()
+	cpf.HttpProfile.Endpoint = "kms.localkms.internal"
+	cpf.HttpProfile.Scheme = "HTTP"
+	cpf.Language = "en-US"
+	c, err := kms.NewClient(common.NewTokenCredential(tc.SecretID, tc.SecretKey, tc.Token), "ap-guangzhou", cpf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.WithHttpTransport(srv.Transport())
+	if _, err := c.GetRegions(kms.NewGetRegionsRequest()); err != nil {
+		t.Fatalf("before expiry: %v", err)
+	}
+	now = now.Add(time.Hour)
+	if _, err := c.GetRegions(kms.NewGetRegionsRequest()); err == nil || !strings.Contains(err.Error(), "Code=AuthFailure.TokenFailure, Message=Token verification failed. Please check your Token is correct.") {
+		t.Fatalf("after expiry: %v", err)
 	}
 }

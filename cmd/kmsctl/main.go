@@ -7,11 +7,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/kmsdesk/kmsdesk/backend/service"
 )
 
 // version is set with -ldflags "-X main.version=...".
@@ -23,6 +26,10 @@ type globals struct {
 	region   string
 	profile  string
 	json     bool
+	// proxy is --proxy: "none", "system" or a proxy URL ("" keeps the profile's).
+	proxy string
+	// insecureHTTP is --insecure-http: plain http:// to another computer is accepted.
+	insecureHTTP bool
 }
 
 func newRootCmd() *cobra.Command {
@@ -38,14 +45,19 @@ func newRootCmd() *cobra.Command {
 	pf.StringVar(&g.region, "region", "", "region, e.g. ap-guangzhou (default: the profile's)")
 	pf.StringVar(&g.profile, "profile", "", "connection profile name (see 'kmsctl profile list')")
 	pf.BoolVar(&g.json, "json", false, "print machine-readable JSON")
+	pf.StringVar(&g.proxy, "proxy", "", "how to reach the KMS: none, system (the computer's proxy settings) or a proxy URL such as http://proxy.corp:3128 (default: the profile's)")
+	pf.BoolVar(&g.insecureHTTP, "insecure-http", false, "accept a plain http:// endpoint on another computer (requests and data keys cross the network unencrypted)")
 	root.AddCommand(
 		newVersionCmd(),
 		newLocalCmd(g),
 		newKeysCmd(g),
 		newTextCmd(g),
 		newProfileCmd(g),
-		newEncryptCmd(g), newDecryptCmd(g), newVerifyCmd(g), newInspectCmd(g),
+		newEncryptCmd(g), newDecryptCmd(g), newVerifyCmd(g), newInspectCmd(g), newRewrapCmd(g),
+		newInventoryCmd(g),
+		newRecoveryCmd(g),
 	)
+	root.AddCommand(newManCmd(root))
 	return root
 }
 
@@ -65,14 +77,34 @@ func main() {
 	err := newRootCmd().ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		var ee *exitError
-		if errors.As(err, &ee) {
-			if ee.msg != "" {
-				fmt.Fprintln(os.Stderr, "kmsctl:", ee.msg)
-			}
-			os.Exit(ee.code)
-		}
-		printErr(os.Stderr, "", err)
-		os.Exit(1)
+		reportError(os.Stderr, err)
+		os.Exit(exitCode(err))
 	}
+}
+
+// reportError prints the error that ends kmsctl.
+func reportError(w io.Writer, err error) {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintln(w, "kmsctl:", safe(ee.msg))
+		}
+		return
+	}
+	printErr(w, "", err)
+}
+
+// exitCode is the process status for err: 0 for none, the code of an exitError, 2 for
+// input the services refused as invalid (a mistake in the command line), else 1.
+func exitCode(err error) int {
+	var ee *exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.code
+	case service.ErrorCode(err) == service.CodeInvalidInput:
+		return 2
+	}
+	return 1
 }

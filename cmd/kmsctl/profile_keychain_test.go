@@ -2,14 +2,13 @@ package main
 
 import (
 	"bytes"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/kmsdesk/kmsdesk/backend/localkms"
+	"github.com/kmsdesk/kmsdesk/backend/localkms/localkmstest"
 )
 
 // TestProfileCommandsKeychain drives `kmsctl profile` against the real OS keychain:
@@ -21,14 +20,8 @@ func TestProfileCommandsKeychain(t *testing.T) {
 	if os.Getenv("KMSDESK_KEYCHAIN_TEST") != "1" {
 		t.Skip("needs a real keychain: run scripts/test-keychain.sh")
 	}
-	srv, err := localkms.Open(localkms.Options{DataDir: t.TempDir(), MasterKey: localkms.MasterKeyFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	hs := httptest.NewServer(srv)
-	defer hs.Close()
-	cred, err := srv.CreateCredential("kmsctl-profile-test")
+	lk := localkmstest.Start(t, localkmstest.Loopback())
+	cred, err := lk.Server.CreateCredential("kmsctl-profile-test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +30,7 @@ func TestProfileCommandsKeychain(t *testing.T) {
 	t.Setenv("TENCENTCLOUD_SECRET_ID", cred.SecretID)
 	t.Setenv("TENCENTCLOUD_SECRET_KEY", cred.SecretKey)
 
-	out, errOut, err := kmsctl(t, "", "profile", "add", "lk", "--kind", "tencent", "--region", "ap-guangzhou", "--endpoint", hs.URL)
+	out, errOut, err := kmsctl(t, "", "profile", "add", "lk", "--kind", "tencent", "--region", "ap-guangzhou", "--endpoint", lk.URL)
 	if err != nil || strings.Contains(errOut, "warning") || !strings.Contains(out, "keychain") {
 		t.Fatalf("add: %q %q %v", out, errOut, err)
 	}

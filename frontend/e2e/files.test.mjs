@@ -42,11 +42,17 @@ async function useFolder(page, dir) {
   await page.fill('[data-testid="files-output-dir"] input', dir)
 }
 
-async function waitJob(page, kind, state = 'done') {
-  const card = page.locator(`[data-testid="job-card"][data-kind="${kind}"]`).first()
-  await card.waitFor()
-  await page.waitForSelector(`[data-testid="job-card"][data-kind="${kind}"][data-state="${state}"]`, { timeout: 60000 })
-  return card
+// jobIds lists the job cards shown. waitJob waits for a card of kind that is not among
+// known (the job this test started: the list also shows the jobs of the tests before) to
+// end in state, and returns it.
+const jobIds = (page) => page.locator('[data-testid="job-card"]').evaluateAll((cards) => cards.map((c) => c.dataset.jobId))
+
+async function waitJob(page, kind, known, state = 'done') {
+  const id = await (
+    await page.waitForFunction(([k, ids]) => [...document.querySelectorAll(`[data-testid="job-card"][data-kind="${k}"]`)].map((c) => c.dataset.jobId).find((j) => !ids.includes(j)), [kind, known])
+  ).jsonValue()
+  await page.waitForSelector(`[data-testid="job-card"][data-job-id="${id}"][data-state="${state}"]`, { timeout: 60000 })
+  return page.locator(`[data-testid="job-card"][data-job-id="${id}"]`)
 }
 
 test('encrypt two files and a folder → 100 % → decrypt into another folder → identical bytes', async () => {
@@ -68,12 +74,19 @@ test('encrypt two files and a folder → 100 % → decrypt into another folder �
   await pick(page, 'files-key-picker', alias)
   const enc = join(root, 'enc')
   await useFolder(page, enc)
+  let known = await jobIds(page)
   await page.click('[data-testid="files-start"]')
-  const card = await waitJob(page, 'encrypt')
+  // The first encryption with the local KMS warns that the files open only here.
+  const warning = page.locator('[data-testid="local-warning"]')
+  await warning.waitFor()
+  assert.match(await warning.textContent(), /only on this computer/)
+  await shot(page, 'local-warning')
+  await page.click('[data-testid="local-warning-dont-show"]')
+  await page.click('[data-testid="local-warning-continue"]')
+  const card = await waitJob(page, 'encrypt', known)
   assert.equal(await card.locator('[data-testid="job-progress"]').getAttribute('data-percent'), '100')
   assert.equal(await card.locator('[data-testid="job-result"][data-status="done"]').count(), 5)
   assert.equal(await card.locator('[data-testid="job-result"][data-status="failed"]').count(), 0)
-  await page.waitForTimeout(500) // let the progress bar's transition finish for the picture
   await shot(page, 'files')
 
   // The results are ciphertext: nothing of the plaintext is in them.
@@ -87,8 +100,9 @@ test('encrypt two files and a folder → 100 % → decrypt into another folder �
   await page.waitForFunction(() => document.querySelectorAll('[data-testid="files-item"][data-action="decrypt"]').length === 3)
   const dec = join(root, 'dec')
   await useFolder(page, dec)
+  known = await jobIds(page)
   await page.click('[data-testid="files-start"]')
-  const dcard = await waitJob(page, 'decrypt')
+  const dcard = await waitJob(page, 'decrypt', known)
   assert.equal(await dcard.locator('[data-testid="job-progress"]').getAttribute('data-percent'), '100')
 
   const want = tree(input)
@@ -107,9 +121,12 @@ test('inspect and verify a .kmsenc file; a conflict asks and Skip keeps the exis
   await item.locator('[data-testid="files-inspect"]').click()
   await page.waitForSelector('[data-testid="inspect-key"]')
   assert.match(await page.locator('[data-testid="inspect-facts"]').textContent(), /[0-9a-f]{8}-[0-9a-f]{4}-/)
+  // The local KMS is not a national-standard region: "Region standard" wrote AES.
+  assert.match(await page.locator('[data-testid="inspect-suite"]').textContent(), /AES-256-GCM/)
   await page.keyboard.press('Escape')
+  const known = await jobIds(page)
   await item.locator('[data-testid="files-verify"]').click()
-  const vcard = await waitJob(page, 'verify')
+  const vcard = await waitJob(page, 'verify', known)
   assert.equal(await vcard.locator('[data-testid="job-result"][data-status="failed"]').count(), 0)
 
   // Decrypt it again into the folder that already holds its plaintext, asking first.
@@ -137,8 +154,11 @@ test('cancel a large file mid-way → no partial file and no output remain', asy
   await page.waitForSelector('[data-testid="files-item"]:has-text("big.iso")')
   await useFolder(page, out)
   await page.click('[data-testid="files-start"]')
-  const card = page.locator('[data-testid="job-card"][data-kind="encrypt"][data-state="running"]').first()
-  await card.waitFor()
+  const running = page.locator('[data-testid="job-card"][data-kind="encrypt"][data-state="running"]').first()
+  await running.waitFor()
+  // This job, by its id: the list also shows the jobs of the tests before, cancelled ones too.
+  const id = await running.getAttribute('data-job-id')
+  const card = page.locator(`[data-testid="job-card"][data-job-id="${id}"]`)
   await page.waitForFunction(() => {
     const p = document.querySelector('[data-testid="job-card"][data-state="running"] [data-testid="job-progress"]')
     return p && Number(p.getAttribute('data-percent')) > 0
@@ -146,7 +166,7 @@ test('cancel a large file mid-way → no partial file and no output remain', asy
   const at = Number(await card.locator('[data-testid="job-progress"]').getAttribute('data-percent'))
   assert.ok(at < 100, `cancelled mid-way (at ${at} %)`)
   await card.locator('[data-testid="job-cancel"]').click()
-  await page.waitForSelector('[data-testid="job-card"][data-kind="encrypt"][data-state="cancelled"]')
+  await page.waitForSelector(`[data-testid="job-card"][data-job-id="${id}"][data-state="cancelled"]`)
   assert.deepEqual(existsSync(out) ? readdirSync(out) : [], [], 'nothing written to the output folder')
   assert.deepEqual(readdirSync(root).filter((n) => n.includes('big.iso') && n !== 'big.iso'), [], 'no partial next to the original')
   assert.equal(statSync(big).size, 2 * 1024 * 1024 * 1024, 'the original is untouched')

@@ -1,13 +1,24 @@
 // Harness for the browser end-to-end tests: headless Debian Chromium driven by
 // playwright-core against the real KMS Desk backend (see scripts/e2e.sh).
-import { mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { after, before } from 'node:test'
 import { chromium } from 'playwright-core'
 
 export const URL = process.env.KMSDESK_E2E_URL ?? 'http://127.0.0.1:34115/'
 export const ARTIFACTS = process.env.KMSDESK_E2E_ARTIFACTS ?? 'build/test-artifacts'
 export const WORK = process.env.KMSDESK_E2E_WORK ?? tmpdir()
+// DIALOGS is where the next answer of a file dialog goes (a dev build of the app reads it
+// instead of showing a native dialog; see backend/service/scripted_dialogs.go).
+export const DIALOGS = process.env.KMSDESK_E2E_DIALOGS ?? ''
+
+// answerDialog makes the next file dialog of the app answer paths (as if the user chose
+// them).
+export function answerDialog(...paths) {
+  if (!DIALOGS) throw new Error('KMSDESK_E2E_DIALOGS is not set')
+  writeFileSync(join(DIALOGS, 'next.json'), JSON.stringify({ paths }))
+}
 
 // open starts a browser on the app and waits until it has loaded its preferences.
 export async function open({ locale = 'en-US' } = {}) {
@@ -29,14 +40,60 @@ export async function open({ locale = 'en-US' } = {}) {
   return { ctx, page, consoleErrors }
 }
 
+// suite gives the tests of a file one browser and a work folder of their own: s.b (what
+// open returns) and s.root are set before the first test; both go after the last.
+export function suite(prefix) {
+  const s = { b: null, root: join(WORK, uniq(prefix)) }
+  before(async () => {
+    mkdirSync(s.root, { recursive: true })
+    s.b = await open()
+  })
+  after(async () => {
+    await s.b?.ctx.close()
+    rmSync(s.root, { recursive: true, force: true })
+  })
+  return s
+}
+
+// usePrefs saves preferences (theme, language) in the backend, as the Settings view does,
+// and reloads, so the app starts in them as it would after a restart; it returns the
+// preferences it replaced.
+export async function usePrefs(page, patch) {
+  const before = await page.evaluate(async (p) => {
+    const svc = window.go.service.AppService
+    const cur = await svc.Preferences()
+    await svc.SavePreferences({ ...cur, ...p })
+    return cur
+  }, patch)
+  await page.reload()
+  await page.waitForSelector('body[data-ready="true"]')
+  const want = { theme: patch.theme === 'auto' ? null : patch.theme, language: patch.language === 'auto' ? null : patch.language }
+  await page.waitForFunction((w) => (!w.theme || document.documentElement.getAttribute('theme-mode') === w.theme) && (!w.language || document.documentElement.lang === w.language), want)
+  return before
+}
+
 export async function shot(page, name) {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false })
+  // Animations are finished at once, so a dialog is drawn as it settles, not mid-fade.
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false, animations: 'disabled' })
 }
 
 // pick chooses an option of a TDesign select.
+// settingsTab opens Settings on the tab labelled label (Settings remembers the last tab,
+// which a test must not depend on).
+export async function settingsTab(page, label) {
+  await page.click('[data-testid="nav-settings"]')
+  await page.click(`.t-tabs__nav-item:has-text("${label}")`)
+}
+
 export async function pick(page, selectTestId, optionText) {
   await page.click(`[data-testid="${selectTestId}"]`)
   await page.click(`.t-select-option:has-text("${optionText}")`)
+}
+
+// switchProfile makes a profile the active one through the header's profile switcher.
+export async function switchProfile(page, name) {
+  await page.click('[data-testid="profile-switcher"]')
+  await page.click(`.t-select-option:has-text("${name} —")`)
 }
 
 export function uniq(prefix) {

@@ -19,6 +19,7 @@ test('dist/index.html has the CSP meta and no inline script', () => {
   assert.doesNotMatch(policy, /unsafe-eval/)
   assert.doesNotMatch(policy, /script-src[^;]*unsafe-inline/)
   assert.match(policy, /object-src 'none'/)
+  assert.doesNotMatch(policy, /\bwss?:/, 'no WebSocket source: only the dev build (vite serve) adds ws://localhost')
   assert.doesNotMatch(policy, /https?:\/\/(?!127\.0\.0\.1|localhost)/, 'no remote origin allowed')
   const scripts = [...html.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)]
   assert.ok(scripts.length > 0)

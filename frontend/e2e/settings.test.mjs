@@ -2,7 +2,7 @@
 // active profile from the header, the connection test, and the UI language.
 import assert from 'node:assert/strict'
 import { after, before, test } from 'node:test'
-import { open, shot, uniq } from './harness.mjs'
+import { open, settingsTab, shot, switchProfile as switchTo, uniq } from './harness.mjs'
 
 let b
 before(async () => {
@@ -11,11 +11,6 @@ before(async () => {
 after(async () => {
   await b?.ctx.close()
 })
-
-async function switchTo(page, name) {
-  await page.click('[data-testid="profile-switcher"]')
-  await page.click(`.t-select-option:has-text("${name} —")`)
-}
 
 test('cloud profile: saved with a masked SecretId, switched to and back, tested', async () => {
   const { page } = b
@@ -77,8 +72,7 @@ test('cloud profile: saved with a masked SecretId, switched to and back, tested'
 
 test('switch language → the UI is in Chinese, and back', async () => {
   const { page } = b
-  await page.click('[data-testid="nav-settings"]')
-  await page.click('.t-tabs__nav-item:has-text("Preferences")')
+  await settingsTab(page, 'Preferences')
   await page.click('[data-testid="lang-zh"]')
   await page.waitForFunction(() => document.documentElement.lang === 'zh-CN')
   assert.equal((await page.locator('[data-testid="nav-keys"]').textContent()).trim(), '密钥')
@@ -89,8 +83,7 @@ test('switch language → the UI is in Chinese, and back', async () => {
   // TDesign's own texts follow too (pagination).
   await page.waitForSelector('[data-testid="keys-table"] .t-pagination:has-text("条")')
   await shot(page, 'keys-zh')
-  await page.click('[data-testid="nav-settings"]')
-  await page.click('.t-tabs__nav-item:has-text("偏好设置")')
+  await settingsTab(page, '偏好设置')
   await page.click('[data-testid="lang-en"]')
   await page.waitForFunction(() => document.documentElement.lang === 'en')
   assert.equal((await page.locator('[data-testid="nav-keys"]').textContent()).trim(), 'Keys')
@@ -98,8 +91,7 @@ test('switch language → the UI is in Chinese, and back', async () => {
 
 test('theme: dark applies to the whole window; auto follows the OS live', async () => {
   const { page } = b
-  await page.click('[data-testid="nav-settings"]')
-  await page.click('.t-tabs__nav-item:has-text("Preferences")')
+  await settingsTab(page, 'Preferences')
   await page.click('[data-testid="theme-dark"]')
   await page.waitForFunction(() => document.documentElement.getAttribute('theme-mode') === 'dark')
   const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor)

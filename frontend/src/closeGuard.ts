@@ -4,7 +4,8 @@
 
 export type CloseDecision = { kind: 'quit' } | { kind: 'ask'; running: number }
 
-// decideClose picks what a quit request does. backendRunning is FileService.RunningJobs()
+// decideClose picks what a quit request does. backendRunning is the number of running
+// jobs FileService.Jobs() lists
 // (null when it could not be asked); localRunning is what the UI itself tracks. The
 // larger count wins, so a failed call never lets jobs be dropped silently.
 export function decideClose(backendRunning: number | null, localRunning: number): CloseDecision {
@@ -32,16 +33,4 @@ export async function requestQuit(deps: CloseDeps): Promise<CloseDecision> {
   if (d.kind === 'quit') await deps.quit()
   else deps.ask(d.running)
   return d
-}
-
-// runningFromPayload reads the number of running jobs from an app:confirm-close payload
-// (a number, or an object with `running`); unknown shapes count as 1 (something runs,
-// or the backend would not have asked).
-export function runningFromPayload(p: unknown): number {
-  if (typeof p === 'number' && p > 0) return p
-  if (typeof p === 'object' && p !== null) {
-    const r = (p as Record<string, unknown>).running
-    if (typeof r === 'number' && r > 0) return r
-  }
-  return 1
 }

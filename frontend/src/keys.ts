@@ -7,6 +7,7 @@ export const USAGES = [
   'ASYMMETRIC_SIGN_VERIFY_SM2',
   'ASYMMETRIC_SIGN_VERIFY_ECC',
   'ASYMMETRIC_SIGN_VERIFY_RSA_2048',
+  'ASYMMETRIC_SIGN_VERIFY_ECDSA384',
 ] as const
 
 // States in the order of ListOptions.state (1 = Enabled … 5 = Archived).
@@ -20,11 +21,19 @@ export const STATE_THEME: Record<string, 'success' | 'default' | 'danger' | 'war
   Archived: 'primary',
 }
 
-// SIGN_ALGORITHMS lists the signature algorithms each signing usage allows.
+// SIGN_ALGORITHMS lists the signature algorithms each signing usage allows. The API
+// documents no name for ECDSA-384; ECDSA384_SHA384 is the one ListAlgorithms answers.
 export const SIGN_ALGORITHMS: Record<string, string[]> = {
   ASYMMETRIC_SIGN_VERIFY_ECC: ['ECC_P256_R1'],
+  ASYMMETRIC_SIGN_VERIFY_ECDSA384: ['ECDSA384_SHA384'],
   ASYMMETRIC_SIGN_VERIFY_RSA_2048: ['RSA_PSS_SHA_256', 'RSA_PKCS1_SHA_256'],
   ASYMMETRIC_SIGN_VERIFY_SM2: ['SM2DSA'],
+}
+
+// fileDigest names the hash a file is signed by with a signature algorithm (the backend
+// computes it): SHA-384 for ECDSA384_SHA384, SHA-256 for the others.
+export function fileDigest(algorithm: string): string {
+  return algorithm === 'ECDSA384_SHA384' ? 'SHA-384' : 'SHA-256'
 }
 
 export function isAsymmetric(usage: string): boolean {

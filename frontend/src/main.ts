@@ -1,10 +1,14 @@
 import { createApp } from 'vue'
 import { createPinia } from 'pinia'
 import 'tdesign-vue-next/es/style/index.css'
+import './focus.css'
 import App from './App.vue'
 import { i18n } from './i18n'
 import { installUI } from './ui'
 import { notifyError } from './notify'
+import { mark } from './startup'
+
+mark('bundle evaluated') // the imports above ran first
 
 const app = createApp(App)
 installUI(app)

@@ -11,3 +11,14 @@ export function notifyError(err: unknown) {
 export function notifyOk(message: string) {
   void MessagePlugin.success({ content: message, duration: 2500 })
 }
+
+// attempt runs an action whose failure the user should see as a notification (no form to
+// show it in); it never rejects: a failed action answers undefined.
+export async function attempt<T>(action: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await action()
+  } catch (e) {
+    notifyError(e)
+    return undefined
+  }
+}

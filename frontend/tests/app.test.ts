@@ -2,7 +2,9 @@
 // the Go side's close request and Ctrl+Q ask before quitting while jobs run, and a
 // profile change re-creates the views.
 import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { keyFixture, localProfile } from './fixtures'
 import { flush, mountApp } from './mount'
+import { service } from '../src/api/contract'
 
 const handlers = vi.hoisted(() => new Map<string, (...a: unknown[]) => void>())
 vi.mock('../src/api/runtime', () => ({
@@ -13,19 +15,19 @@ vi.mock('../src/api/runtime', () => ({
   hookFileDrop: vi.fn(),
 }))
 
-const local = { name: 'local', kind: 'local', region: 'ap-guangzhou', endpoint: '', secretIdMasked: '', timeoutSeconds: 30, language: 'en-US', hasSecret: false, secretStorage: '', sessionOnly: false }
+const local = localProfile
 const api = vi.hoisted(() => ({
   appApi: {
     preferences: vi.fn(),
     info: vi.fn(),
-    takeLaunchFiles: vi.fn(),
+    listening: vi.fn(() => Promise.resolve()),
     quit: vi.fn(() => Promise.resolve()),
     uiReady: vi.fn(() => Promise.resolve()),
     savePreferences: vi.fn(),
   },
   settingsApi: { profiles: vi.fn(), active: vi.fn(), regions: vi.fn(), keychainStatus: vi.fn() },
   keysApi: { list: vi.fn() },
-  filesApi: { classify: vi.fn(), runningJobs: vi.fn(), jobs: vi.fn() },
+  filesApi: { jobs: vi.fn(), job: vi.fn() },
 }))
 vi.mock('../src/api/backend', async (orig) => ({ ...(await orig<typeof import('../src/api/backend')>()), ...api }))
 
@@ -36,18 +38,16 @@ const { useSettingsStore } = await import('../src/stores/settings')
 
 beforeEach(() => {
   document.body.replaceChildren()
+  delete document.body.dataset.ready
   handlers.clear()
   vi.clearAllMocks()
   vi.stubGlobal('requestAnimationFrame', (f: () => void) => setTimeout(f, 0))
   api.appApi.preferences.mockResolvedValue({ language: 'en', theme: 'auto', outputDir: '', lastKeyId: '', overwrite: 'rename', window: { width: 0, height: 0, x: 0, y: 0, maximised: false } })
   api.appApi.info.mockResolvedValue({ name: 'KMS Desk', version: 'test', goVersion: 'go', platform: 'linux/amd64', configDir: '/c', logFile: '/l' })
-  api.appApi.takeLaunchFiles.mockResolvedValue([])
   api.settingsApi.profiles.mockResolvedValue([local])
   api.settingsApi.active.mockResolvedValue(local)
   api.settingsApi.regions.mockResolvedValue([])
   api.keysApi.list.mockResolvedValue({ keys: [], total: 0 })
-  api.filesApi.classify.mockImplementation(async (paths: string[]) => paths.map((p) => ({ path: p, name: p.split('/').pop(), isDir: false, size: 1, files: 1, action: 'encrypt', kind: 'file', errorCode: '' })))
-  api.filesApi.runningJobs.mockResolvedValue(0)
   api.filesApi.jobs.mockResolvedValue([])
 })
 
@@ -66,25 +66,42 @@ describe('app shell', () => {
     w.unmount()
   })
 
-  it('takes files given before the UI loaded, once, into Files', async () => {
-    api.appApi.takeLaunchFiles.mockResolvedValue(['/home/u/a.pdf'])
+  it('asks for the keys together with the preferences, once, and draws them without a second request', async () => {
+    let answer: (p: unknown) => void = () => undefined
+    const prefs = await api.appApi.preferences()
+    api.appApi.preferences.mockReturnValue(new Promise((r) => (answer = r)))
+    api.keysApi.list.mockResolvedValue({ keys: [keyFixture()], total: 1 })
+    const m = mountApp(App)
+    await flush(10)
+    // The preferences have not answered yet; the key list was asked for already.
+    expect(document.body.dataset.ready).toBeUndefined()
+    expect(api.keysApi.list).toHaveBeenCalledOnce()
+    answer(prefs)
+    await flush(10)
+    expect(document.querySelectorAll('tr[data-key-id]').length).toBe(1)
+    expect(api.keysApi.list).toHaveBeenCalledOnce()
+    m.w.unmount()
+  })
+
+  it('draws no dialog or drawer before it is opened (lazy: nothing of them is built at startup)', async () => {
     const { w } = await start()
-    expect(api.appApi.takeLaunchFiles).toHaveBeenCalledOnce()
-    expect(useAppStore().view).toBe('files')
-    expect(api.filesApi.classify).toHaveBeenCalledWith(['/home/u/a.pdf'])
-    expect(useFilesStore().items.map((i) => i.path)).toEqual(['/home/u/a.pdf'])
+    expect(w.find('[data-testid="keys-view"]').exists()).toBe(true)
+    expect(document.querySelectorAll('.t-dialog, .t-drawer').length).toBe(0)
+    handlers.get('app:confirm-close')?.([{ id: 'a' }])
+    await flush()
+    expect(document.querySelectorAll('.t-dialog').length).toBe(1)
     w.unmount()
   })
 
-  it('switches to Files and adds the paths of app:open-files (drops, second launch)', async () => {
+  it('says it listens once subscribed, and stages the files of app:open-files (drops, second launch, start)', async () => {
     const { w } = await start()
+    expect(api.appApi.listening).toHaveBeenCalledOnce()
     expect(useAppStore().view).toBe('keys')
-    // The Go side queued them too; the UI takes the queue so they are not added twice.
-    api.appApi.takeLaunchFiles.mockResolvedValue(['/x/one.txt', '/x/two.txt'])
-    handlers.get('app:open-files')?.(['/x/one.txt', '/x/two.txt'])
+    const item = (p: string) => ({ path: p, name: p.split('/').pop(), isDir: false, size: 1, files: 1, action: 'encrypt', kind: 'file', errorCode: '' })
+    handlers.get('app:open-files')?.({ items: [item('/x/one.txt'), item('/x/two.txt')], intent: '' })
+    handlers.get('app:open-files')?.({ items: [item('/x/one.txt')], intent: '' })
     await flush()
     expect(useAppStore().view).toBe('files')
-    expect(api.appApi.takeLaunchFiles).toHaveBeenCalledTimes(2)
     expect(useFilesStore().items.map((i) => i.name)).toEqual(['one.txt', 'two.txt'])
     expect(w.find('[data-testid="files-view"]').exists()).toBe(true)
     w.unmount()
@@ -92,7 +109,7 @@ describe('app shell', () => {
 
   it('asks before closing when the Go side reports running jobs', async () => {
     const { w } = await start()
-    handlers.get('app:confirm-close')?.({ running: 2 })
+    handlers.get('app:confirm-close')?.([{ id: 'a' }, { id: 'b' }])
     await flush()
     expect(document.querySelector('[data-testid="close-dialog"]')?.textContent).toContain('2 file jobs are still running')
     document.querySelector<HTMLButtonElement>('[data-testid="close-quit"]')?.click()
@@ -106,7 +123,7 @@ describe('app shell', () => {
     window.dispatchEvent(new KeyboardEvent('keydown', { key: 'q', ctrlKey: true }))
     await flush()
     expect(api.appApi.quit).toHaveBeenCalledOnce()
-    api.filesApi.runningJobs.mockResolvedValue(1)
+    api.filesApi.jobs.mockResolvedValue([{ id: 'j', state: 'running' }])
     window.dispatchEvent(new KeyboardEvent('keydown', { key: 'q', ctrlKey: true }))
     await flush()
     expect(api.appApi.quit).toHaveBeenCalledOnce()
@@ -117,7 +134,7 @@ describe('app shell', () => {
   it('reloads the view when the active profile changes', async () => {
     const { w } = await start()
     const calls = api.keysApi.list.mock.calls.length
-    const cloud = { ...local, name: 'work', kind: 'tencent', region: 'ap-shanghai' }
+    const cloud = { ...local, name: 'work', kind: service.ProfileKind.Tencent, region: 'ap-shanghai' }
     api.settingsApi.profiles.mockResolvedValue([local, cloud])
     useSettingsStore().profiles = [local, cloud]
     handlers.get('profile:changed')?.(cloud)

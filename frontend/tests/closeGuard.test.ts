@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { decideClose, requestQuit, runningFromPayload } from '../src/closeGuard'
+import { decideClose, requestQuit } from '../src/closeGuard'
 
 describe('decideClose', () => {
   it('quits when nothing runs', () => {
@@ -38,14 +38,5 @@ describe('requestQuit', () => {
     await requestQuit(d)
     expect(d.quit).not.toHaveBeenCalled()
     expect(d.ask).toHaveBeenCalledWith(1)
-  })
-})
-
-describe('runningFromPayload', () => {
-  it('reads the app:confirm-close payload', () => {
-    expect(runningFromPayload(3)).toBe(3)
-    expect(runningFromPayload({ running: 2 })).toBe(2)
-    expect(runningFromPayload(undefined)).toBe(1)
-    expect(runningFromPayload({})).toBe(1)
   })
 })

@@ -2,34 +2,21 @@
 // (typed confirmation), answering a file conflict, quitting while jobs run.
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { nextTick } from 'vue'
-import { flush, mountApp } from './mount'
+import { flush, mountApp, openDialog, q, type } from './mount'
 
 const api = vi.hoisted(() => ({
-  keysApi: { scheduleDeletion: vi.fn() },
+  keysApi: { scheduleDeletion: vi.fn(), list: vi.fn(() => Promise.resolve({ keys: [], total: 0 })) },
   filesApi: { resolveConflict: vi.fn(() => Promise.resolve()) },
   appApi: { quit: vi.fn(() => Promise.resolve()) },
 }))
 vi.mock('../src/api/backend', async (orig) => ({ ...(await orig<typeof import('../src/api/backend')>()), ...api }))
 
-const { default: DeleteKeyDialog } = await import('../src/views/DeleteKeyDialog.vue')
-const { default: ConflictDialog } = await import('../src/components/ConflictDialog.vue')
-const { default: CloseConfirmDialog } = await import('../src/components/CloseConfirmDialog.vue')
+const { default: DeleteKeyDialog } = await import('../src/dialogs/DeleteKeyDialog.vue')
+const { default: ConflictDialog } = await import('../src/dialogs/ConflictDialog.vue')
+const { default: CloseConfirmDialog } = await import('../src/dialogs/CloseConfirmDialog.vue')
 const { useFilesStore } = await import('../src/stores/files')
 
 const key = { keyId: 'aaaaaaaa-0000-0000-0000-000000000001', alias: 'payroll-2026', keyState: 'Disabled' }
-
-function q<T extends Element = HTMLElement>(sel: string): T {
-  const el = document.querySelector<T>(sel)
-  if (!el) throw new Error(`no ${sel}`)
-  return el
-}
-
-async function type(sel: string, text: string) {
-  const input = q<HTMLInputElement>(sel)
-  input.value = text
-  input.dispatchEvent(new Event('input', { bubbles: true }))
-  await flush()
-}
 
 beforeEach(() => {
   document.body.replaceChildren()
@@ -39,9 +26,7 @@ beforeEach(() => {
 describe('schedule deletion', () => {
   it('stays disabled until the alias is typed exactly, then sends what was typed', async () => {
     api.keysApi.scheduleDeletion.mockResolvedValue({ ...key, keyState: 'PendingDelete' })
-    const { w } = mountApp(DeleteKeyDialog, { props: { visible: false, target: key as never } })
-    await w.setProps({ visible: true })
-    await flush()
+    const { w } = await openDialog(DeleteKeyDialog, { target: key })
     const submit = () => q<HTMLButtonElement>('[data-testid="delete-submit"]')
     expect(submit().disabled).toBe(true)
     await type('[data-testid="delete-confirm"] input', 'payroll-202')
@@ -59,9 +44,7 @@ describe('schedule deletion', () => {
 
   it('asks for the KeyId of a key without alias and shows the translated error', async () => {
     api.keysApi.scheduleDeletion.mockRejectedValue({ code: 'Key.ConfirmationMismatch', message: 'raw' })
-    const { w } = mountApp(DeleteKeyDialog, { props: { visible: false, target: { ...key, alias: '' } as never } })
-    await w.setProps({ visible: true })
-    await flush()
+    const { w } = await openDialog(DeleteKeyDialog, { target: { ...key, alias: '' } })
     await type('[data-testid="delete-confirm"] input', key.keyId)
     q<HTMLButtonElement>('[data-testid="delete-submit"]').click()
     await flush()

@@ -29,6 +29,11 @@ describe('errorText', () => {
     expect(errorText(err, 'zh-CN').title).toBe('密钥已被禁用')
     expect(errorText(err, 'en').title).not.toContain('raw go text')
   })
+  it('reads the code of a rejection that is not a BackendError yet', () => {
+    expect(errorText({ code: 'ResourceUnavailable.CmkDisabled', message: 'raw' }, 'en').title).toBe('The key is disabled')
+    expect(errorText('{"code":"Envelope.AuthenticationFailed","message":"x"}', 'en').code).toBe('Envelope.AuthenticationFailed')
+    expect(errorText(new Error('boom'), 'en').code).toBe('App.UnknownError')
+  })
   it('falls back to the parent code, then to a generic text with the code', () => {
     expect(errorText(new BackendError('AuthFailure.SomethingNew', ''), 'en').title).toBe('Tencent Cloud refused the credentials')
     const unknown = errorText(new BackendError('Totally.Unknown', 'secret detail'), 'en')

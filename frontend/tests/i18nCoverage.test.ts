@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import en from '../src/i18n/locales/en.json'
 import zhCN from '../src/i18n/locales/zh-CN.json'
+import { service } from '../src/api/contract'
 
 function files(dir: string, ok: (f: string) => boolean): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -32,15 +33,26 @@ describe('messages used by the code', () => {
 
   it('exist for every value of the computed keys', () => {
     const groups: Record<string, readonly string[]> = {
-      usage: ['ENCRYPT_DECRYPT', 'ASYMMETRIC_DECRYPT_RSA_2048', 'ASYMMETRIC_DECRYPT_SM2', 'ASYMMETRIC_SIGN_VERIFY_SM2', 'ASYMMETRIC_SIGN_VERIFY_ECC', 'ASYMMETRIC_SIGN_VERIFY_RSA_2048'],
+      usage: ['ENCRYPT_DECRYPT', 'ASYMMETRIC_DECRYPT_RSA_2048', 'ASYMMETRIC_DECRYPT_SM2', 'ASYMMETRIC_SIGN_VERIFY_SM2', 'ASYMMETRIC_SIGN_VERIFY_ECC', 'ASYMMETRIC_SIGN_VERIFY_RSA_2048', 'ASYMMETRIC_SIGN_VERIFY_ECDSA384'],
       'keys.state': ['Enabled', 'Disabled', 'PendingDelete', 'PendingImport', 'Archived'],
       'files.action': ['encrypt', 'decrypt'],
       'files.kind': ['file', 'folder', 'envelope', 'blob'],
-      'files.job': ['encrypt', 'decrypt', 'verify'],
+      'files.job': ['encrypt', 'decrypt', 'verify', 'rewrap'],
+      'files.jobEnded': ['encrypt', 'decrypt', 'verify', 'rewrap'],
+      'files.jobPartly': ['encrypt', 'decrypt', 'verify', 'rewrap'],
+      'files.jobFailed': ['encrypt', 'decrypt', 'verify', 'rewrap'],
+      'files.jobCancelled': ['encrypt', 'decrypt', 'verify', 'rewrap'],
+      'files.bytesEnded': ['encrypt', 'decrypt', 'verify', 'rewrap'],
+      'rewrap.modeHint': ['move', 'add', 'recovery', 'remove'],
+      'guard.title': ['disable', 'archive', 'delete'],
+      'guard.only': ['disable', 'archive', 'delete'],
+      'guard.proceed': ['disable', 'archive', 'delete'],
       'files.state': ['running', 'done', 'failed', 'cancelled'],
       'files.fileStatus': ['done', 'failed', 'skipped', 'cancelled'],
-      'files.overwrite': ['ask', 'skip', 'rename', 'overwrite'],
+      'files.overwrite': Object.values(service.Overwrite),
       'settings.profiles.policy': ['rename', 'skip', 'replace'],
+      suites: ['auto', 'aes', 'sm4'],
+      'keys.aliasProblem': ['empty', 'tooLong', 'firstChar', 'chars', 'reserved'],
     }
     // Every template-literal key in the code belongs to one of the groups above.
     for (const s of sources) {

@@ -1,4 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
+import { localProfile } from './fixtures'
+import { service } from '../src/api/contract'
 import { createPinia, setActivePinia } from 'pinia'
 
 const api = vi.hoisted(() => ({
@@ -11,8 +13,8 @@ const { useKeysStore } = await import('../src/stores/keys')
 const { useSettingsStore, regionName } = await import('../src/stores/settings')
 const { resolveTheme } = await import('../src/stores/app')
 
-const local = { name: 'local', kind: 'local', region: 'ap-guangzhou', endpoint: '', secretIdMasked: '', timeoutSeconds: 30, language: 'en-US', hasSecret: false, secretStorage: '', sessionOnly: false }
-const cloud = { ...local, name: 'work', kind: 'tencent', region: 'ap-shanghai', secretIdMasked: 'AKID****abcd', hasSecret: true, secretStorage: 'keychain' }
+const local = localProfile
+const cloud = { ...local, name: 'work', kind: service.ProfileKind.Tencent, region: 'ap-shanghai', secretIdMasked: 'AKID****abcd', hasSecret: true, secretStorage: 'keychain' }
 
 beforeEach(() => {
   setActivePinia(createPinia())

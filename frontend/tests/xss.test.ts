@@ -2,27 +2,16 @@
 // HTML must show that HTML literally and create no element from it.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { flush, mountApp } from './mount'
+import { keyFixture } from './fixtures'
 
 const EVIL_ALIAS = '<img src=x onerror=alert(1)>'
 const EVIL_DESC = '<script>alert(2)</script><img src=y onerror=alert(3)> & <b>bold</b>'
 
-const key = {
-  keyId: '11111111-2222-3333-4444-555555555555',
+const key = keyFixture({
   alias: EVIL_ALIAS,
   description: EVIL_DESC,
-  keyState: 'Enabled',
-  keyUsage: 'ENCRYPT_DECRYPT',
-  origin: 'TENCENT_KMS',
-  owner: 'user',
-  createTime: 1700000000,
-  rotationEnabled: false,
-  nextRotateTime: 0,
-  deletionDate: 0,
-  validTo: 0,
   resourceId: 'qcs::kms:ap-guangzhou:uin/1:key/<img src=z onerror=alert(4)>',
-  creatorUin: 1,
-  complianceType: 0,
-}
+})
 
 const api = vi.hoisted(() => ({
   keysApi: { list: vi.fn(), describe: vi.fn() },

@@ -1,5 +1,5 @@
 ; kmsdesk.nsh: the macros project.nsi uses (install scope, platform check, WebView2,
-; .kmsenc association, uninstall entry). Included by project.nsi; needs LogicLib,
+; .kmsenc association, Explorer context-menu verbs, uninstall entry). Included by project.nsi; needs LogicLib,
 ; FileFunc, WinVer and x64 (project.nsi includes them) and the defines PRODUCT_NAME,
 ; PRODUCT_EXECUTABLE, PRODUCT_DIRNAME, COMPANY_NAME, UNINST_KEY, KMSDESK_VERSION and
 ; KMSDESK_WEBVIEW2_BOOTSTRAPPER.
@@ -181,7 +181,59 @@ Var KmsdeskAllUsers
   ${EndIf}
 
   DeleteRegKey SHELL_CONTEXT "Software\Classes\Applications\${PRODUCT_EXECUTABLE}"
+  !insertmacro KMSDESK_DELETE_IF_EMPTY "Software\Classes\Applications"
   DeleteRegKey SHELL_CONTEXT "Software\Microsoft\Windows\CurrentVersion\App Paths\${PRODUCT_EXECUTABLE}"
+  !insertmacro KMSDESK_DELETE_IF_EMPTY "Software\Microsoft\Windows\CurrentVersion\App Paths"
+  System::Call 'shell32::SHChangeNotify(i 0x08000000, i 0, p 0, p 0)'
+!macroend
+
+; Explorer's context menu: "Encrypt with KMS Desk" on every file and folder, "Decrypt
+; with KMS Desk" on .kmsenc files (under SystemFileAssociations, so it stays when another
+; program becomes the default for .kmsenc). Explorer runs a command-line verb once per
+; selected item; MultiSelectModel=Player shows it for up to 100 items (the default,
+; Document, hides it above 15), and the running app gathers the launches into one batch
+; (app.go handoverBatcher). On Windows 11 these verbs are under "Show more options".
+!define KMSDESK_ENCRYPT_FILE_VERB "Software\Classes\*\shell\KMSDesk.Encrypt"
+!define KMSDESK_ENCRYPT_DIR_VERB "Software\Classes\Directory\shell\KMSDesk.Encrypt"
+!define KMSDESK_DECRYPT_VERB "Software\Classes\SystemFileAssociations\${KMSDESK_EXT}\shell\KMSDesk.Decrypt"
+
+!macro KMSDESK_VERB KEY LABEL SWITCH
+  WriteRegStr SHELL_CONTEXT "${KEY}" "MUIVerb" "${LABEL}"
+  WriteRegStr SHELL_CONTEXT "${KEY}" "Icon" "$INSTDIR\${PRODUCT_EXECUTABLE},0"
+  WriteRegStr SHELL_CONTEXT "${KEY}" "MultiSelectModel" "Player"
+  WriteRegStr SHELL_CONTEXT "${KEY}\command" "" '"$INSTDIR\${PRODUCT_EXECUTABLE}" ${SWITCH} "%1"'
+!macroend
+
+!macro KMSDESK_CONTEXT_MENU
+  !insertmacro KMSDESK_VERB "${KMSDESK_ENCRYPT_FILE_VERB}" "$(KMSDESK_ENCRYPT_VERB)" "--encrypt"
+  !insertmacro KMSDESK_VERB "${KMSDESK_ENCRYPT_DIR_VERB}" "$(KMSDESK_ENCRYPT_VERB)" "--encrypt"
+  !insertmacro KMSDESK_VERB "${KMSDESK_DECRYPT_VERB}" "$(KMSDESK_DECRYPT_VERB)" "--decrypt"
+  System::Call 'shell32::SHChangeNotify(i 0x08000000, i 0, p 0, p 0)' ; SHCNE_ASSOCCHANGED
+!macroend
+
+; Deletes KEY when nothing (no value, no subkey) is left in it.
+!macro KMSDESK_DELETE_IF_EMPTY KEY
+  ClearErrors
+  EnumRegValue $R0 SHELL_CONTEXT "${KEY}" 0
+  EnumRegKey $R1 SHELL_CONTEXT "${KEY}" 0
+  ${If} $R0 == ""
+  ${AndIf} $R1 == ""
+    DeleteRegKey SHELL_CONTEXT "${KEY}"
+  ${EndIf}
+!macroend
+
+!macro KMSDESK_REMOVE_CONTEXT_MENU
+  DeleteRegKey SHELL_CONTEXT "${KMSDESK_ENCRYPT_FILE_VERB}"
+  DeleteRegKey SHELL_CONTEXT "${KMSDESK_ENCRYPT_DIR_VERB}"
+  DeleteRegKey SHELL_CONTEXT "${KMSDESK_DECRYPT_VERB}"
+  ; The parent keys go too when this install made them (nothing else is in them).
+  !insertmacro KMSDESK_DELETE_IF_EMPTY "Software\Classes\*\shell"
+  !insertmacro KMSDESK_DELETE_IF_EMPTY "Software\Classes\*"
+  !insertmacro KMSDESK_DELETE_IF_EMPTY "Software\Classes\Directory\shell"
+  !insertmacro KMSDESK_DELETE_IF_EMPTY "Software\Classes\Directory"
+  !insertmacro KMSDESK_DELETE_IF_EMPTY "Software\Classes\SystemFileAssociations\${KMSDESK_EXT}\shell"
+  !insertmacro KMSDESK_DELETE_IF_EMPTY "Software\Classes\SystemFileAssociations\${KMSDESK_EXT}"
+  !insertmacro KMSDESK_DELETE_IF_EMPTY "Software\Classes\SystemFileAssociations"
   System::Call 'shell32::SHChangeNotify(i 0x08000000, i 0, p 0, p 0)'
 !macroend
 

@@ -2,71 +2,70 @@ import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import {
   filesApi,
-  type ConflictDecision,
+  service,
   type ContextPair,
   type FileItem,
+  type JobConflict,
+  type JobFile,
   type JobInfo,
-  type JobKind,
-  type JobStatus,
-  type Overwrite,
+  type JobProgress,
+  type JobReport,
+  type JobSummary,
+  type OpenFiles,
+  type DecryptRequest,
+  type RecoveryKeyFile,
+  type RewrapRequest,
 } from '../api/backend'
 import { toBackendError, type BackendError } from '../api/errors'
-import {
-  EV,
-  parseConflict,
-  parseDone,
-  parseFile,
-  parseProgress,
-  type ConflictEvent,
-  type DoneEvent,
-  type FileEvent,
-  type JobState,
-  type ProgressEvent,
-} from '../api/events'
-import { onEvent } from '../api/runtime'
-import { newMeter, read, sample, type Meter, type Reading } from '../progress'
+import { EV, on, together } from '../api/events'
+import { useSettingsStore } from './settings'
 
+// StagedItem is a classified item in the list. Its forced flag (encrypt it with force)
+// comes set from the backend for a .kmsenc the user asked to encrypt ("Encrypt with KMS
+// Desk"), or is set by encryptAnyway.
 export interface StagedItem extends FileItem {
   uid: number
 }
 
+// JobView is a job as the Files view shows it: the backend's latest snapshot (rate and
+// time left included: the backend computes them), its file results and its summary.
 export interface JobView {
   id: string
-  kind: JobKind
-  state: JobState
-  // waiting: the job waits for the answer to a conflict.
-  waiting: boolean
+  kind: service.JobKind
   // label is what the user started: the names of the items (for the card title).
   label: string
-  filesDone: number
-  filesTotal: number
-  bytesDone: number
-  bytesTotal: number
-  current: { path: string; bytesDone: number; bytesTotal: number } | null
-  meter: Meter
-  reading: Reading
-  results: FileEvent[]
-  summary: DoneEvent | null
+  progress: JobProgress
+  results: JobFile[]
+  summary: JobSummary | null
+  // retry is how the job was started when it decrypted files: what "open with a
+  // recovery key" repeats for the files no KMS key opened.
+  retry?: DecryptRequest
 }
 
 export type OutputMode = 'beside' | 'folder'
 
-function newJob(id: string, kind: JobKind, label = ''): JobView {
+// finished reports whether a job state is final.
+export function finished(state: service.JobState): boolean {
+  return state === service.JobState.Done || state === service.JobState.Failed || state === service.JobState.Cancelled
+}
+
+function emptyProgress(id: string, kind: service.JobKind): JobProgress {
   return {
     id,
     kind,
-    state: 'running',
-    waiting: false,
-    label,
+    state: service.JobState.Running,
     filesDone: 0,
     filesTotal: 0,
     bytesDone: 0,
     bytesTotal: 0,
-    current: null,
-    meter: newMeter(),
-    reading: { percent: 0, bytesPerSec: 0, eta: -1 },
-    results: [],
-    summary: null,
+    done: 0,
+    failed: 0,
+    skipped: 0,
+    cancelled: 0,
+    bytesPerSec: 0,
+    etaSeconds: -1,
+    startedMs: 0,
+    seconds: 0,
   }
 }
 
@@ -74,13 +73,13 @@ function newJob(id: string, kind: JobKind, label = ''): JobView {
 // make, and the conflicts still waiting. "Apply to all" answers every later conflict of
 // the same job in the backend, so that job's other waiting entries go too.
 export function takeConflict(
-  queue: ConflictEvent[],
-  decision: ConflictDecision,
+  queue: JobConflict[],
+  decision: service.Decision,
   applyToAll: boolean,
-): { call: { id: string; decision: ConflictDecision; applyToAll: boolean } | null; rest: ConflictEvent[] } {
+): { call: { id: string; decision: service.Decision; applyToAll: boolean } | null; rest: JobConflict[] } {
   const head = queue[0]
   if (!head) return { call: null, rest: [] }
-  const all = applyToAll || decision === 'cancel'
+  const all = applyToAll || decision === service.Decision.Cancel
   const rest = queue.slice(1).filter((c) => !(all && c.id === head.id))
   return { call: { id: head.id, decision, applyToAll }, rest }
 }
@@ -89,9 +88,8 @@ let uid = 0
 
 export const useFilesStore = defineStore('files', () => {
   const items = ref<StagedItem[]>([])
-  const classifying = ref(false)
   const jobs = ref<JobView[]>([])
-  const conflicts = ref<ConflictEvent[]>([])
+  const conflicts = ref<JobConflict[]>([])
   const lastError = ref<BackendError | null>(null)
 
   // Options of the next batch.
@@ -101,13 +99,24 @@ export const useFilesStore = defineStore('files', () => {
   const requireContext = ref<ContextPair[]>([])
   const outputMode = ref<OutputMode>('beside')
   const outputDir = ref('')
-  const overwrite = ref<Overwrite>('rename')
+  const overwrite = ref<service.Overwrite>(service.Overwrite.Rename)
   const removeOriginals = ref(false)
   const direct = ref(false)
+  // skipCurrent leaves files whose encrypted copy is already where the output would
+  // go, and up to date (re-encrypting a folder encrypts only what changed).
+  const skipCurrent = ref(true)
+  // recovery are the offline recovery recipients this batch adds (the profile's are
+  // always added by the backend); identity is a recovery key file decryption may use.
+  const recovery = ref<string[]>([])
+  const identity = ref<RecoveryKeyFile | null>(null)
+  // suite is the crypto suite of the next batch; null = the active profile's default.
+  const suite = ref<service.Suite | null>(null)
 
-  const toEncrypt = computed(() => items.value.filter((i) => !i.errorCode && i.action === 'encrypt'))
-  const toDecrypt = computed(() => items.value.filter((i) => !i.errorCode && i.action === 'decrypt'))
-  const running = computed(() => jobs.value.filter((j) => j.state === 'running').length)
+  const usable = (i: StagedItem) => !i.errorCode
+  const toEncrypt = computed(() => items.value.filter((i) => usable(i) && i.action === service.ItemAction.Encrypt))
+  const toDecrypt = computed(() => items.value.filter((i) => usable(i) && i.action === service.ItemAction.Decrypt))
+  const ended = (j: JobView) => j.summary !== null || finished(j.progress.state)
+  const running = computed(() => jobs.value.filter((j) => !ended(j)).length)
 
   function job(id: string): JobView | undefined {
     return jobs.value.find((j) => j.id === id)
@@ -115,10 +124,10 @@ export const useFilesStore = defineStore('files', () => {
 
   // ensureJob returns the job, creating it when an event arrives before the call that
   // started it has returned.
-  function ensureJob(id: string, kind: JobKind, label = ''): JobView {
+  function ensureJob(id: string, kind: service.JobKind, label = ''): JobView {
     let j = job(id)
     if (!j) {
-      jobs.value.unshift(newJob(id, kind, label))
+      jobs.value.unshift({ id, kind, label, progress: emptyProgress(id, kind), results: [], summary: null })
       j = jobs.value[0] as JobView
     } else if (label && !j.label) {
       j.label = label
@@ -126,24 +135,43 @@ export const useFilesStore = defineStore('files', () => {
     return j
   }
 
-  // add classifies paths (dropped, picked, or handed over by a second launch) and
-  // stages them; a path already staged is not added twice.
-  async function add(paths: string[]) {
-    const fresh = paths.filter((p) => !items.value.some((i) => i.path === p))
-    if (fresh.length === 0) return
-    classifying.value = true
+  // stage adds classified items (dropped, picked, or handed over by a second launch or
+  // the OS); a path already staged is not added twice. The intent of a handover is in
+  // the items already: the backend classified them for it.
+  function stage(o: OpenFiles) {
+    for (const it of o.items ?? []) {
+      if (!items.value.some((i) => i.path === it.path)) items.value.push({ ...it, uid: ++uid })
+    }
+  }
+
+  // pick runs a native picker (files or a folder) and stages what was chosen.
+  async function pick(what: 'files' | 'folder') {
     lastError.value = null
     try {
-      const classified = await filesApi.classify(fresh)
-      for (const it of classified ?? []) {
-        if (!items.value.some((i) => i.path === it.path)) items.value.push({ ...it, uid: ++uid })
-      }
+      stage(what === 'files' ? await filesApi.addFiles() : await filesApi.addFolder())
     } catch (e) {
       lastError.value = toBackendError(e)
       throw lastError.value
-    } finally {
-      classifying.value = false
     }
+  }
+
+  // chooseOutputDir asks where the results go; nothing changes when the user cancels.
+  async function chooseOutputDir(): Promise<string> {
+    const dir = await filesApi.pickOutputFolder()
+    if (dir) {
+      outputDir.value = dir
+      outputMode.value = 'folder'
+    }
+    return dir
+  }
+
+  // encryptAnyway takes an item the backend marked encryptAnyway (a file named .kmsenc
+  // that is not one) into the encryption, by the user's explicit choice.
+  function encryptAnyway(uidToForce: number) {
+    const it = items.value.find((i) => i.uid === uidToForce)
+    if (!it?.encryptAnyway) return
+    it.errorCode = ''
+    it.forced = true
   }
 
   function remove(uidToRemove: number) {
@@ -176,6 +204,10 @@ export const useFilesStore = defineStore('files', () => {
         overwrite: overwrite.value,
         removeOriginals: removeOriginals.value,
         direct: direct.value,
+        recovery: recovery.value.map((r) => r.trim()).filter((r) => r !== ''),
+        force: enc.some((i) => i.forced),
+        skipCurrent: skipCurrent.value,
+        suite: suite.value ?? useSettingsStore().active?.suite ?? service.Suite.Auto,
       })
       onStarted(info, labelOf(enc))
       started.push(info)
@@ -183,13 +215,15 @@ export const useFilesStore = defineStore('files', () => {
       items.value = items.value.filter((i) => !done.has(i.uid))
     }
     if (dec.length > 0) {
-      const info = await filesApi.decrypt({
+      const req: DecryptRequest = {
         paths: dec.map((i) => i.path),
         outputDir: outDir,
         overwrite: overwrite.value,
         requireContext: requireContext.value.filter((c) => c.key.trim() !== ''),
-      })
-      onStarted(info, labelOf(dec))
+        identityFile: identity.value?.path ?? '',
+      }
+      const info = await filesApi.decrypt(req)
+      onStarted(info, labelOf(dec)).retry = req
       started.push(info)
       const done = new Set(dec.map((i) => i.uid))
       items.value = items.value.filter((i) => !done.has(i.uid))
@@ -203,80 +237,81 @@ export const useFilesStore = defineStore('files', () => {
     return info
   }
 
-  function onStarted(info: JobInfo, label: string) {
+  function onStarted(info: JobInfo, label: string): JobView {
     const j = ensureJob(info.id, info.kind, label)
-    if (j.filesTotal === 0) j.filesTotal = info.files
-    if (j.bytesTotal === 0) j.bytesTotal = info.bytes
+    if (j.progress.filesTotal === 0) j.progress = { ...j.progress, filesTotal: info.files, bytesTotal: info.bytes }
+    return j
+  }
+
+  // rewrap changes which keys open encrypted files, in place (a job like the others);
+  // label is what the card shows, and unset lists of the request are empty.
+  async function rewrap(req: Partial<RewrapRequest> & { paths: string[] }, label: string): Promise<JobInfo> {
+    const info = await filesApi.rewrap(req)
+    onStarted(info, label)
+    return info
+  }
+
+  // pickRecoveryKey asks for a recovery key file; null when the user cancelled.
+  async function pickRecoveryKey(): Promise<RecoveryKeyFile | null> {
+    const f = await filesApi.pickRecoveryKey()
+    return f.path ? f : null
+  }
+
+  // openWithRecoveryKey decrypts again, with a recovery key file the user picks, the
+  // files of a decryption that no KMS key opened but a recovery key would. null when
+  // the user cancelled.
+  async function openWithRecoveryKey(jobId: string): Promise<JobInfo | null> {
+    const j = job(jobId)
+    const paths = (j?.results ?? []).filter((r) => r.status === service.FileStatus.Failed && r.recoverable).map((r) => r.path)
+    if (!j?.retry || paths.length === 0) return null
+    const key = await pickRecoveryKey()
+    if (!key) return null
+    const req: DecryptRequest = { ...j.retry, paths, identityFile: key.path }
+    const info = await filesApi.decrypt(req)
+    onStarted(info, j.label).retry = req
+    return info
   }
 
   // --- events → state -----------------------------------------------------------
 
-  function onProgress(ev: ProgressEvent, now = Date.now()) {
-    const j = ensureJob(ev.id, ev.kind)
-    if (j.state !== 'running') return // a late tick after job:done
-    j.waiting = ev.state === 'waiting'
-    j.filesDone = ev.filesDone
-    j.filesTotal = ev.filesTotal
-    j.bytesDone = ev.bytesDone
-    j.bytesTotal = ev.bytesTotal
-    j.current = ev.current && ev.current.path ? { ...ev.current } : null
-    j.meter = sample(j.meter, ev.bytesDone, now)
-    j.reading = read(j.meter, ev.bytesDone, ev.bytesTotal, ev.bytesPerSec, ev.filesDone, ev.filesTotal)
+  function onProgress(p: JobProgress) {
+    const j = ensureJob(p.id, p.kind)
+    if (j.summary) return // a late tick after job:done
+    j.progress = p
   }
 
-  function onFile(ev: FileEvent) {
-    const j = ensureJob(ev.id, 'encrypt')
-    j.results.push(ev)
+  function onFile(f: JobFile) {
+    ensureJob(f.id, service.JobKind.Encrypt).results.push(f)
   }
 
-  function onConflict(ev: ConflictEvent) {
-    const j = job(ev.id)
-    if (j && j.state !== 'running') return
-    conflicts.value.push(ev)
+  function onConflict(c: JobConflict) {
+    const j = job(c.id)
+    if (j && ended(j)) return
+    conflicts.value.push(c)
   }
 
-  function onDone(ev: DoneEvent) {
-    const j = ensureJob(ev.id, ev.kind)
-    j.state = ev.state
-    j.summary = ev
-    j.current = null
-    j.waiting = false
-    if (ev.state === 'done' || ev.state === 'failed') {
-      // Every file was processed: written, skipped, or reported as failed ("failed" is
-      // a finished job with at least one failed file).
-      j.bytesDone = j.bytesTotal
-      j.filesDone = j.filesTotal || ev.done + ev.failed + ev.skipped
-      j.reading = { percent: 100, bytesPerSec: ev.seconds > 0 ? ev.bytes / ev.seconds : j.reading.bytesPerSec, eta: 0 }
-    } else {
-      j.reading = { ...j.reading, eta: -1 }
-    }
-    conflicts.value = conflicts.value.filter((c) => c.id !== ev.id)
+  function onDone(s: JobSummary) {
+    const j = ensureJob(s.id, s.kind)
+    j.summary = s
+    j.progress = s.final
+    conflicts.value = conflicts.value.filter((c) => c.id !== s.id)
   }
 
-  // restore shows the jobs the backend still knows (after the page was reloaded): running
-  // ones keep reporting through the events, finished ones show their summary.
-  function restore(list: JobStatus[], now = Date.now()) {
-    for (const st of list) {
-      if (job(st.id)) continue
-      const kind = (['encrypt', 'decrypt', 'verify'].includes(st.kind) ? st.kind : 'encrypt') as JobKind
-      const state = st.state === 'done' || st.state === 'failed' || st.state === 'cancelled' ? st.state : null
-      if (state) {
-        const j = newJob(st.id, kind)
-        j.filesTotal = st.filesTotal
-        j.bytesTotal = st.bytesTotal
-        j.filesDone = st.filesDone
-        j.bytesDone = st.bytesDone
-        j.reading = read(j.meter, st.bytesDone, st.bytesTotal, 0, st.filesDone, st.filesTotal)
-        jobs.value.push(j)
-        onDone({ id: st.id, kind, state, done: st.done, failed: st.failed, skipped: st.skipped, cancelled: st.cancelled, bytes: st.bytesDone, seconds: st.seconds })
-      } else {
-        const j = newJob(st.id, kind)
-        jobs.value.push(j)
-        onProgress({ id: st.id, kind, state: st.state, filesDone: st.filesDone, filesTotal: st.filesTotal, bytesDone: st.bytesDone, bytesTotal: st.bytesTotal, bytesPerSec: 0, etaSeconds: -1, current: null }, now)
-      }
-    }
+  // restore shows the jobs the backend still knows (after the page was reloaded), each
+  // whole: its last progress, its files, its summary and the question it waits on.
+  async function restore(list: JobProgress[]) {
+    const reports = await Promise.all(list.filter((p) => !job(p.id)).map((p) => filesApi.job(p.id)))
+    for (const r of reports) restoreOne(r)
     // Newest first, like jobs started here.
-    jobs.value.sort((a, b) => (list.findIndex((x) => x.id === b.id) - list.findIndex((x) => x.id === a.id)))
+    jobs.value.sort((a, b) => b.progress.startedMs - a.progress.startedMs)
+  }
+
+  function restoreOne(r: JobReport) {
+    const j = ensureJob(r.progress.id, r.progress.kind)
+    j.progress = r.progress
+    j.results = [...(r.files ?? [])]
+    if (r.done) onDone(r.done)
+    if (r.conflict) onConflict(r.conflict)
   }
 
   // --- actions on running jobs -------------------------------------------------------
@@ -285,11 +320,16 @@ export const useFilesStore = defineStore('files', () => {
     await filesApi.cancel(id)
   }
 
+  // cancelFile cancels one file of a job; the job's other files go on.
+  async function cancelFile(id: string, path: string) {
+    await filesApi.cancelFile(id, path)
+  }
+
   async function cancelAll() {
     await filesApi.cancelAll()
   }
 
-  async function resolveConflict(decision: ConflictDecision, applyToAll: boolean) {
+  async function resolveConflict(decision: service.Decision, applyToAll: boolean) {
     const { call, rest } = takeConflict(conflicts.value, decision, applyToAll)
     if (!call) return
     conflicts.value = rest
@@ -297,35 +337,19 @@ export const useFilesStore = defineStore('files', () => {
   }
 
   function clearFinished() {
-    jobs.value = jobs.value.filter((j) => j.state === 'running')
+    jobs.value = jobs.value.filter((j) => !ended(j))
   }
+
+  const showOutput = (jobId: string, path: string) => filesApi.showOutput(jobId, path)
+  const inspect = (path: string) => filesApi.inspect(path)
 
   // listen subscribes to the job events; it returns the unsubscribe function.
   function listen(): () => void {
-    const offs = [
-      onEvent(EV.jobProgress, (p) => {
-        const ev = parseProgress(p)
-        if (ev) onProgress(ev)
-      }),
-      onEvent(EV.jobFile, (p) => {
-        const ev = parseFile(p)
-        if (ev) onFile(ev)
-      }),
-      onEvent(EV.jobConflict, (p) => {
-        const ev = parseConflict(p)
-        if (ev) onConflict(ev)
-      }),
-      onEvent(EV.jobDone, (p) => {
-        const ev = parseDone(p)
-        if (ev) onDone(ev)
-      }),
-    ]
-    return () => offs.forEach((off) => off())
+    return together(on(EV.jobProgress, onProgress), on(EV.jobFile, onFile), on(EV.jobConflict, onConflict), on(EV.jobDone, onDone))
   }
 
   return {
     items,
-    classifying,
     jobs,
     conflicts,
     lastError,
@@ -338,24 +362,37 @@ export const useFilesStore = defineStore('files', () => {
     overwrite,
     removeOriginals,
     direct,
+    skipCurrent,
+    recovery,
+    identity,
+    suite,
     toEncrypt,
     toDecrypt,
     running,
     job,
-    add,
+    stage,
+    pick,
+    chooseOutputDir,
     remove,
+    encryptAnyway,
     clearItems,
     start,
     verify,
+    rewrap,
+    pickRecoveryKey,
+    openWithRecoveryKey,
     onProgress,
     onFile,
     onConflict,
     onDone,
     restore,
     cancel,
+    cancelFile,
     cancelAll,
     resolveConflict,
     clearFinished,
+    showOutput,
+    inspect,
     listen,
   }
 })

@@ -5,7 +5,7 @@
 //
 // Usage:
 //
-//	benchfile -mode encrypt -key master.key -in big.bin -out big.bin.kmsenc
+//	benchfile -mode encrypt -key master.key [-suite sm4] -in big.bin -out big.bin.kmsenc
 //	benchfile -mode decrypt -key master.key -in big.bin.kmsenc -out big.bin
 //
 // The master key file (32 bytes) is created on first use with mode 0600.
@@ -88,7 +88,12 @@ func run() error {
 	out := flag.String("out", "", "output file")
 	keyPath := flag.String("key", "benchfile.key", "master key file (created if missing)")
 	workers := flag.Int("workers", 0, "AEAD goroutines (0 = one per CPU)")
+	suiteName := flag.String("suite", "aes", "encrypt: aes (AES-256-GCM, suite 0x0001) or sm4 (SM4-GCM, suite 0x0002)")
 	flag.Parse()
+	suite := map[string]uint16{"aes": envelope.SuiteCobblestone256, "sm4": envelope.SuiteSM4GCMSM3}[*suiteName]
+	if suite == 0 {
+		return fmt.Errorf("unknown -suite %q (aes or sm4)", *suiteName)
+	}
 	if *in == "" || *out == "" {
 		return errors.New("need -in and -out")
 	}
@@ -132,7 +137,7 @@ func run() error {
 			return err
 		}
 		meta := &envelope.Metadata{Name: st.Name(), Size: st.Size(), ModTime: st.ModTime(), Mode: st.Mode()}
-		if _, err := envelope.Encrypt(ctx, dst, src, dk, envelope.EncryptOptions{Metadata: meta, Workers: *workers, Creator: "benchfile"}); err != nil {
+		if _, err := envelope.Encrypt(ctx, dst, src, dk, envelope.EncryptOptions{Suite: suite, Metadata: meta, Workers: *workers, Creator: "benchfile"}); err != nil {
 			return err
 		}
 		n = st.Size()

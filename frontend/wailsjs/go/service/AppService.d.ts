@@ -4,7 +4,7 @@ import {service} from '../models';
 
 export function Info():Promise<service.AppInfo>;
 
-export function OfferLaunchFiles(arg1:Array<string>):Promise<void>;
+export function Listening():Promise<void>;
 
 export function Preferences():Promise<service.Preferences>;
 
@@ -12,8 +12,4 @@ export function Quit():Promise<void>;
 
 export function SavePreferences(arg1:service.Preferences):Promise<service.Preferences>;
 
-export function TakeLaunchFiles():Promise<Array<string>>;
-
-export function UIReady(arg1:string):Promise<void>;
-
-export function UpdateWindow(arg1:service.Window):Promise<void>;
+export function UIReady(arg1:service.UIReady):Promise<void>;

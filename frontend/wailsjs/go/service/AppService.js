@@ -6,8 +6,8 @@ export function Info() {
   return window['go']['service']['AppService']['Info']();
 }
 
-export function OfferLaunchFiles(arg1) {
-  return window['go']['service']['AppService']['OfferLaunchFiles'](arg1);
+export function Listening() {
+  return window['go']['service']['AppService']['Listening']();
 }
 
 export function Preferences() {
@@ -22,14 +22,6 @@ export function SavePreferences(arg1) {
   return window['go']['service']['AppService']['SavePreferences'](arg1);
 }
 
-export function TakeLaunchFiles() {
-  return window['go']['service']['AppService']['TakeLaunchFiles']();
-}
-
 export function UIReady(arg1) {
   return window['go']['service']['AppService']['UIReady'](arg1);
-}
-
-export function UpdateWindow(arg1) {
-  return window['go']['service']['AppService']['UpdateWindow'](arg1);
 }

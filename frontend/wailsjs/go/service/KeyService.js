@@ -10,28 +10,48 @@ export function CancelDeletion(arg1) {
   return window['go']['service']['KeyService']['CancelDeletion'](arg1);
 }
 
+export function CancelList() {
+  return window['go']['service']['KeyService']['CancelList']();
+}
+
 export function Create(arg1) {
   return window['go']['service']['KeyService']['Create'](arg1);
+}
+
+export function DeleteMaterial(arg1) {
+  return window['go']['service']['KeyService']['DeleteMaterial'](arg1);
+}
+
+export function Dependents(arg1) {
+  return window['go']['service']['KeyService']['Dependents'](arg1);
 }
 
 export function Describe(arg1) {
   return window['go']['service']['KeyService']['Describe'](arg1);
 }
 
+export function ImportMaterial(arg1) {
+  return window['go']['service']['KeyService']['ImportMaterial'](arg1);
+}
+
 export function List(arg1) {
   return window['go']['service']['KeyService']['List'](arg1);
+}
+
+export function PickMaterial(arg1) {
+  return window['go']['service']['KeyService']['PickMaterial'](arg1);
 }
 
 export function PublicKey(arg1) {
   return window['go']['service']['KeyService']['PublicKey'](arg1);
 }
 
-export function Regions() {
-  return window['go']['service']['KeyService']['Regions']();
-}
-
 export function Resolve(arg1) {
   return window['go']['service']['KeyService']['Resolve'](arg1);
+}
+
+export function RotateNow(arg1) {
+  return window['go']['service']['KeyService']['RotateNow'](arg1);
 }
 
 export function SavePublicKey(arg1) {

@@ -10,6 +10,18 @@ export function AssumeRole(arg1, arg2, arg3, arg4) {
   return window['go']['service']['SettingsService']['AssumeRole'](arg1, arg2, arg3, arg4);
 }
 
+export function BackupLocalKeys(arg1) {
+  return window['go']['service']['SettingsService']['BackupLocalKeys'](arg1);
+}
+
+export function ChooseLocalBackup() {
+  return window['go']['service']['SettingsService']['ChooseLocalBackup']();
+}
+
+export function CreateRecoveryKey(arg1) {
+  return window['go']['service']['SettingsService']['CreateRecoveryKey'](arg1);
+}
+
 export function DeleteProfile(arg1) {
   return window['go']['service']['SettingsService']['DeleteProfile'](arg1);
 }
@@ -44,6 +56,10 @@ export function Profiles() {
 
 export function Regions() {
   return window['go']['service']['SettingsService']['Regions']();
+}
+
+export function RestoreLocalKeys(arg1, arg2) {
+  return window['go']['service']['SettingsService']['RestoreLocalKeys'](arg1, arg2);
 }
 
 export function SaveProfile(arg1) {
