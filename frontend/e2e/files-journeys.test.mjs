@@ -23,14 +23,48 @@ function ready() {
   return setUp
 }
 
-// start clicks Start in the action bar and answers the questions that may come: the
-// local-KMS warning (once per profile unless turned off) and, for a mixed batch, the
-// mixed-start question (answered by the caller when it wants to look at it).
-async function start(page) {
+// jobIds lists the job cards shown (the list also shows the jobs of the tests before).
+const jobIds = (page) => page.locator('[data-testid="job-card"]').evaluateAll((cs) => cs.map((c) => c.getAttribute('data-job-id')))
+
+// startJob starts the staged items as one job of kind and gives its card: the card of
+// the job this click started, never an older one; the local-KMS warning is answered
+// when it shows, and a refusal shown in the action bar fails the test with its text.
+async function startJob(page, kind) {
+  const before = await jobIds(page)
   await page.click('[data-testid="files-action-bar"] [data-testid="files-start"]')
-  const warning = page.locator('[data-testid="local-warning-continue"]')
-  if (await warning.isVisible().catch(() => false)) await warning.click()
+  const next = () =>
+    page
+      .waitForFunction(
+        ([kind, before]) => {
+          const card = [...document.querySelectorAll('[data-testid="job-card"]')].find((c) => c.getAttribute('data-kind') === kind && !before.includes(c.getAttribute('data-job-id')))
+          if (card) return { id: card.getAttribute('data-job-id') }
+          if (document.querySelector('[data-testid="local-warning-continue"]')?.checkVisibility()) return { warning: true }
+          const refused = document.querySelector('[data-testid="files-action-bar"] [data-testid="error-alert"]')
+          return refused ? { error: refused.textContent } : null
+        },
+        [kind, before],
+      )
+      .then((h) => h.jsonValue())
+  let got = await next()
+  if (got.warning) {
+    await page.click('[data-testid="local-warning-continue"]')
+    await page.locator('[data-testid="local-warning-continue"]').waitFor({ state: 'hidden' })
+    got = await next()
+  }
+  assert.ok(!got.error, `Start was refused: ${got.error}`)
+  return cardOf(page, got.id)
 }
+
+// newCard waits for a card of kind that is not among before and gives it.
+async function newCard(page, kind, before) {
+  const h = await page.waitForFunction(
+    ([kind, before]) => [...document.querySelectorAll(`[data-testid="job-card"][data-kind="${kind}"]`)].map((c) => c.getAttribute('data-job-id')).find((id) => !before.includes(id)),
+    [kind, before],
+  )
+  return cardOf(page, await h.jsonValue())
+}
+
+const cardOf = (page, id) => page.locator(`[data-testid="job-card"][data-job-id="${id}"]`)
 
 async function stageEncrypt(page, paths, out) {
   await drop(page, paths)
@@ -44,10 +78,6 @@ async function useFolder(page, dir) {
   mkdirSync(dir, { recursive: true })
   await page.click('[data-testid="files-output-mode"] .t-radio:nth-child(2)')
   await page.fill('[data-testid="files-output-dir"] input', dir)
-}
-
-function lastCard(page, kind) {
-  return page.locator(`[data-testid="job-card"][data-kind="${kind}"]`).first()
 }
 
 async function waitEnded(page, card) {
@@ -81,8 +111,7 @@ test('a drop that mixes both kinds of work asks once, with good grammar, then st
   mkdirSync(dir)
   writeFileSync(join(dir, 'letter.txt'), 'Dear all,\n')
   await stageEncrypt(page, [join(dir, 'letter.txt')])
-  await start(page)
-  await waitEnded(page, lastCard(page, 'encrypt'))
+  await waitEnded(page, await startJob(page, 'encrypt'))
   writeFileSync(join(dir, 'minutes.txt'), 'Minutes of the meeting\n')
   writeFileSync(join(dir, 'agenda.txt'), 'Agenda\n')
   await drop(page, [join(dir, 'minutes.txt'), join(dir, 'agenda.txt'), join(dir, 'letter.txt.kmsenc')])
@@ -90,6 +119,7 @@ test('a drop that mixes both kinds of work asks once, with good grammar, then st
   await useFolder(page, join(dir, 'out'))
   const button = page.locator('[data-testid="files-action-bar"] [data-testid="files-start"]')
   assert.equal((await button.textContent()).trim(), 'Encrypt 2 items and decrypt 1 item')
+  const before = await jobIds(page)
   await button.click()
   const dialog = page.locator('[data-testid="mixed-start"]')
   await dialog.waitFor()
@@ -97,8 +127,8 @@ test('a drop that mixes both kinds of work asks once, with good grammar, then st
   assert.match(await page.locator('[data-testid="mixed-decrypt"]').textContent(), /letter\.txt\.kmsenc/)
   await shot(page, 'files-mixed-start')
   await page.click('[data-testid="mixed-start-both"]')
-  await waitEnded(page, lastCard(page, 'encrypt'))
-  await waitEnded(page, lastCard(page, 'decrypt'))
+  await waitEnded(page, await newCard(page, 'encrypt', before))
+  await waitEnded(page, await newCard(page, 'decrypt', before))
   assert.deepEqual(readdirSync(join(dir, 'out')).sort(), ['agenda.txt.kmsenc', 'letter.txt', 'minutes.txt.kmsenc'])
   await clearAll(page)
 })
@@ -116,11 +146,8 @@ test('at 960×640 Start and the running job stay in sight; one file is cancelled
     }
     const out = join(dir, 'out')
     await stageEncrypt(page, bigs, out)
-    await start(page)
-    const running = page.locator('[data-testid="job-card"][data-kind="encrypt"][data-state="running"]').first()
-    await running.waitFor()
-    const jobId = await running.getAttribute('data-job-id')
-    const card = page.locator(`[data-testid="job-card"][data-job-id="${jobId}"]`)
+    const card = await startJob(page, 'encrypt')
+    const jobId = await card.getAttribute('data-job-id')
     await card.locator('[data-testid="job-current"]').waitFor()
 
     // Files staged meanwhile push the job card down; the bar keeps Start and the job.
@@ -164,14 +191,12 @@ test('a folder encrypted again: up-to-date copies are skipped and say why', asyn
   writeFileSync(join(dir, 'contract.pdf'), randomBytes(30000))
   writeFileSync(join(dir, 'annex.pdf'), randomBytes(5000))
   await stageEncrypt(page, [dir])
-  await start(page)
-  await waitEnded(page, lastCard(page, 'encrypt'))
+  await waitEnded(page, await startJob(page, 'encrypt'))
   await clearAll(page)
 
   await stageEncrypt(page, [dir])
   assert.ok(await page.isChecked('[data-testid="files-skip-current"] input'), 'on by default')
-  await start(page)
-  const card = lastCard(page, 'encrypt')
+  const card = await startJob(page, 'encrypt')
   await waitEnded(page, card)
   assert.equal(await card.locator('[data-testid="job-result"][data-status="skipped"]').count(), 4)
   const copy = card.locator('[data-testid="job-result"]:has-text("contract.pdf") [data-code="File.UpToDate"]')
@@ -190,16 +215,14 @@ test('a cut-off encrypted file is "incomplete", not "tampered with"', async () =
   mkdirSync(dir)
   writeFileSync(join(dir, 'photo.jpg'), randomBytes(120000))
   await stageEncrypt(page, [join(dir, 'photo.jpg')])
-  await start(page)
-  await waitEnded(page, lastCard(page, 'encrypt'))
+  await waitEnded(page, await startJob(page, 'encrypt'))
   const whole = readFileSync(join(dir, 'photo.jpg.kmsenc'))
   const cut = join(dir, 'copy of photo.jpg.kmsenc')
   writeFileSync(cut, whole.subarray(0, 70000))
   await drop(page, [cut])
   await page.waitForSelector('[data-testid="files-item"][data-action="decrypt"]')
   await useFolder(page, join(dir, 'out'))
-  await start(page)
-  const card = lastCard(page, 'decrypt')
+  const card = await startJob(page, 'decrypt')
   await waitEnded(page, card)
   const err = card.locator('[data-testid="job-result-error"]')
   assert.equal(await err.getAttribute('data-code'), 'Envelope.Truncated')

@@ -8,7 +8,7 @@ import { keyFixture, localProfile } from './fixtures'
 import { service } from '../src/api/contract'
 
 const api = vi.hoisted(() => ({
-  keysApi: { create: vi.fn(), list: vi.fn(), describe: vi.fn(), dependents: vi.fn() },
+  keysApi: { create: vi.fn(), list: vi.fn(), describe: vi.fn(), dependents: vi.fn(), updateAlias: vi.fn(), updateDescription: vi.fn() },
 }))
 vi.mock('../src/api/backend', async (orig) => ({ ...(await orig<typeof import('../src/api/backend')>()), ...api }))
 
@@ -109,6 +109,34 @@ describe('key drawer', () => {
     const past = Math.floor(Date.now() / 1000) - day
     const { w } = await drawer(keyFixture({ keyState: 'PendingDelete', deletionDate: past }), service.ProfileKind.Tencent)
     expect(q('[data-testid="drawer-deletion-label"]').textContent).toBe('Deleted on')
+    w.unmount()
+  })
+
+  it('keeps the description being typed when the alias saved before it comes back', async () => {
+    const key = keyFixture({ description: 'old text' })
+    let answer: (k: ReturnType<typeof keyFixture>) => void = () => {}
+    api.keysApi.updateAlias.mockReturnValue(new Promise((r) => (answer = r)))
+    const { w } = await drawer(key, service.ProfileKind.Local)
+    await type('[data-testid="drawer-alias"] input', 'payroll-2027')
+    q('[data-testid="drawer-alias-save"]').click()
+    await flush()
+    await type('[data-testid="drawer-description"] textarea', 'typed while saving')
+    answer({ ...key, alias: 'payroll-2027' })
+    await flush()
+    expect(q<HTMLInputElement>('[data-testid="drawer-alias"] input').value).toBe('payroll-2027')
+    expect(q<HTMLTextAreaElement>('[data-testid="drawer-description"] textarea').value).toBe('typed while saving')
+    expect(q<HTMLButtonElement>('[data-testid="drawer-description-save"]').disabled).toBe(false)
+    w.unmount()
+  })
+
+  it('starts from the key again when it is opened again', async () => {
+    const key = keyFixture({ description: 'old text' })
+    const { w } = await drawer(key, service.ProfileKind.Local)
+    await type('[data-testid="drawer-description"] textarea', 'left unsaved')
+    await w.setProps({ visible: false } as never)
+    await w.setProps({ visible: true } as never)
+    await flush(10)
+    expect(q<HTMLTextAreaElement>('[data-testid="drawer-description"] textarea').value).toBe('old text')
     w.unmount()
   })
 
