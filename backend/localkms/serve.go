@@ -71,10 +71,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, tlsConfig *tls.Conf
 	if err := hs.Shutdown(sctx); err != nil {
 		n := inflight.Load()
 		hs.Close()
-		<-errc
+		<-errc // Serve's own answer (ErrServerClosed): taken here, once
 		if n > 0 {
 			return fmt.Errorf("shut down: %d requests cut: %w", n, err)
 		}
+		return nil // only connections without a request were cut
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
