@@ -197,6 +197,21 @@ describe('job events → state', () => {
     expect(s.running).toBe(1)
   })
 
+  it('a decryption whose file result comes before its start call returned is shown as a decryption', async () => {
+    // A cut-off file fails at once: its result can reach the page before the answer
+    // to the call that started the job.
+    const s = useFilesStore()
+    s.stage(opened(item('/in/cut.kmsenc', ItemAction.Decrypt)))
+    let answer: (info: service.JobInfo) => void = () => {}
+    api.decrypt.mockReturnValueOnce(new Promise((r) => (answer = r)))
+    const started = s.start()
+    s.onFile({ id: 'd', path: '/in/cut.kmsenc', output: '', status: FileStatus.Failed, errorCode: 'Envelope.Truncated', message: '', keyId: '', recoverable: false, subject: '' })
+    answer({ id: 'd', kind: JobKind.Decrypt, files: 1, bytes: 70000 })
+    await started
+    expect(s.jobs.map((j) => [j.id, j.kind])).toEqual([['d', 'decrypt']])
+    expect(s.job('d')?.results.map((r) => r.errorCode)).toEqual(['Envelope.Truncated'])
+  })
+
   it('collects per-file results', () => {
     const s = useFilesStore()
     s.onProgress(progress({ id: 'j' }))

@@ -124,13 +124,23 @@ export const useFilesStore = defineStore('files', () => {
 
   // ensureJob returns the job, creating it when an event arrives before the call that
   // started it has returned.
-  function ensureJob(id: string, kind: service.JobKind, label = ''): JobView {
+  // ensureJob gives the job id, made on its first message: events can reach the page
+  // before the answer to the call that started the job. kind is what the message says
+  // of the job; a file result says nothing of it (undefined), so a job made from one is
+  // an encryption until a message that knows better (the start call's answer, progress,
+  // the summary) corrects it.
+  function ensureJob(id: string, kind?: service.JobKind, label = ''): JobView {
     let j = job(id)
     if (!j) {
-      jobs.value.unshift({ id, kind, label, progress: emptyProgress(id, kind), results: [], summary: null })
+      const k = kind ?? service.JobKind.Encrypt
+      jobs.value.unshift({ id, kind: k, label, progress: emptyProgress(id, k), results: [], summary: null })
       j = jobs.value[0] as JobView
-    } else if (label && !j.label) {
-      j.label = label
+    } else {
+      if (kind && j.kind !== kind) {
+        j.kind = kind
+        j.progress = { ...j.progress, kind }
+      }
+      if (label && !j.label) j.label = label
     }
     return j
   }
@@ -281,7 +291,7 @@ export const useFilesStore = defineStore('files', () => {
   }
 
   function onFile(f: JobFile) {
-    ensureJob(f.id, service.JobKind.Encrypt).results.push(f)
+    ensureJob(f.id).results.push(f)
   }
 
   function onConflict(c: JobConflict) {
