@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { createKey, drop, pick, shot, suite, uniq } from './harness.mjs'
+import { createKey, drop, jobCard, jobIds, newJob, pick, shot, suite, uniq } from './harness.mjs'
 
 const s = suite('journeys')
 const alias = uniq('e2e-journeys')
@@ -22,9 +22,6 @@ function ready() {
   })()
   return setUp
 }
-
-// jobIds lists the job cards shown (the list also shows the jobs of the tests before).
-const jobIds = (page) => page.locator('[data-testid="job-card"]').evaluateAll((cs) => cs.map((c) => c.getAttribute('data-job-id')))
 
 // startJob starts the staged items as one job of kind and gives its card: the card of
 // the job this click started, never an older one; the local-KMS warning is answered
@@ -52,19 +49,8 @@ async function startJob(page, kind) {
     got = await next()
   }
   assert.ok(!got.error, `Start was refused: ${got.error}`)
-  return cardOf(page, got.id)
+  return jobCard(page, got.id)
 }
-
-// newCard waits for a card of kind that is not among before and gives it.
-async function newCard(page, kind, before) {
-  const h = await page.waitForFunction(
-    ([kind, before]) => [...document.querySelectorAll(`[data-testid="job-card"][data-kind="${kind}"]`)].map((c) => c.getAttribute('data-job-id')).find((id) => !before.includes(id)),
-    [kind, before],
-  )
-  return cardOf(page, await h.jsonValue())
-}
-
-const cardOf = (page, id) => page.locator(`[data-testid="job-card"][data-job-id="${id}"]`)
 
 async function stageEncrypt(page, paths, out) {
   await drop(page, paths)
@@ -127,8 +113,8 @@ test('a drop that mixes both kinds of work asks once, with good grammar, then st
   assert.match(await page.locator('[data-testid="mixed-decrypt"]').textContent(), /letter\.txt\.kmsenc/)
   await shot(page, 'files-mixed-start')
   await page.click('[data-testid="mixed-start-both"]')
-  await waitEnded(page, await newCard(page, 'encrypt', before))
-  await waitEnded(page, await newCard(page, 'decrypt', before))
+  await waitEnded(page, await newJob(page, 'encrypt', before))
+  await waitEnded(page, await newJob(page, 'decrypt', before))
   assert.deepEqual(readdirSync(join(dir, 'out')).sort(), ['agenda.txt.kmsenc', 'letter.txt', 'minutes.txt.kmsenc'])
   await clearAll(page)
 })

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { after, before, test } from 'node:test'
-import { createKey, drop, open, pick, shot, uniq, WORK } from './harness.mjs'
+import { createKey, drop, jobIds, newJob, open, pick, shot, uniq, WORK } from './harness.mjs'
 
 let b
 let alias
@@ -42,17 +42,12 @@ async function useFolder(page, dir) {
   await page.fill('[data-testid="files-output-dir"] input', dir)
 }
 
-// jobIds lists the job cards shown. waitJob waits for a card of kind that is not among
-// known (the job this test started: the list also shows the jobs of the tests before) to
+// waitJob waits for the card of the job of kind this test started (not among known) to
 // end in state, and returns it.
-const jobIds = (page) => page.locator('[data-testid="job-card"]').evaluateAll((cards) => cards.map((c) => c.dataset.jobId))
-
 async function waitJob(page, kind, known, state = 'done') {
-  const id = await (
-    await page.waitForFunction(([k, ids]) => [...document.querySelectorAll(`[data-testid="job-card"][data-kind="${k}"]`)].map((c) => c.dataset.jobId).find((j) => !ids.includes(j)), [kind, known])
-  ).jsonValue()
-  await page.waitForSelector(`[data-testid="job-card"][data-job-id="${id}"][data-state="${state}"]`, { timeout: 60000 })
-  return page.locator(`[data-testid="job-card"][data-job-id="${id}"]`)
+  const card = await newJob(page, kind, known)
+  await page.waitForSelector(`[data-testid="job-card"][data-job-id="${await card.getAttribute('data-job-id')}"][data-state="${state}"]`, { timeout: 60000 })
+  return card
 }
 
 test('encrypt two files and a folder → 100 % → decrypt into another folder → identical bytes', async () => {

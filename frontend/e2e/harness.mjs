@@ -143,3 +143,19 @@ export async function alertCode(page, scope = 'body') {
   await a.waitFor()
   return { code: await a.getAttribute('data-code'), text: await a.textContent() }
 }
+
+// jobIds lists the job cards shown (the list also shows the jobs of the tests before).
+export const jobIds = (page) => page.locator('[data-testid="job-card"]').evaluateAll((cards) => cards.map((c) => c.dataset.jobId))
+
+// jobCard is the card of job id.
+export const jobCard = (page, id) => page.locator(`[data-testid="job-card"][data-job-id="${id}"]`)
+
+// newJob waits for a card of kind that is not among known (the job a test started, not
+// an older one) and gives it.
+export async function newJob(page, kind, known) {
+  const h = await page.waitForFunction(
+    ([k, ids]) => [...document.querySelectorAll(`[data-testid="job-card"][data-kind="${k}"]`)].map((c) => c.dataset.jobId).find((id) => !ids.includes(id)),
+    [kind, known],
+  )
+  return jobCard(page, await h.jsonValue())
+}
